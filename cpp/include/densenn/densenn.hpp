@@ -1,0 +1,10 @@
+// densenn: dense neural networks in C++17. Include this one header for the whole API.
+#pragma once
+
+#include "densenn/errors.hpp"
+#include "densenn/kernels.hpp"
+#include "densenn/layers.hpp"
+#include "densenn/losses.hpp"
+#include "densenn/matrix.hpp"
+#include "densenn/threads.hpp"
+#include "densenn/version.hpp"

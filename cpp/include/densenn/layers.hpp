@@ -1,0 +1,184 @@
+// Layers: Dense and the activations, all sharing the Layer<T> contract below.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "densenn/matrix.hpp"
+
+namespace densenn {
+
+// The contract every layer keeps.
+//
+// forward(y, x, training)
+//   x: (batch, in), y: (batch, output_cols(in)); y is overwritten. With training = true the
+//   layer keeps a copy of what backward needs (never a pointer into x); with false it keeps
+//   nothing and its state from an earlier training forward is left as it was.
+// backward(dx, dy)
+//   Requires a training forward before it (else StateError). dy has the shape of that forward's
+//   y, dx the shape of its x; dx is overwritten, and so are the layer's parameter gradients
+//   (backward overwrites, it never accumulates).
+// step(lr)
+//   Plain SGD on the layer's parameters: p -= lr * grad.
+// Shapes are checked before anything is written; a call that throws changes nothing.
+template <typename T>
+class Layer {
+ public:
+  virtual ~Layer() = default;
+
+  // The number of output columns for `in` input columns; throws ShapeError if `in` does not fit.
+  virtual index_t output_cols(index_t in) const = 0;
+  // The number of input columns that gives `out` output columns (what backward's dx needs).
+  virtual index_t input_cols(index_t out) const = 0;
+  virtual void forward(MatrixView<T> y, MatrixView<const T> x, bool training) = 0;
+  virtual void backward(MatrixView<T> dx, MatrixView<const T> dy) = 0;
+  virtual void step(T lr) { (void)lr; }
+  // A short lower-case name: "dense", "relu", ...
+  virtual std::string kind() const = 0;
+
+  // Allocating conveniences over forward and backward.
+  Matrix<T> forward(MatrixView<const T> x, bool training = true);
+  Matrix<T> backward(MatrixView<const T> dy);
+};
+
+// Weight initialisation; bias always starts at zero.
+enum class Init {
+  he,      // uniform in ±sqrt(6 / in_features)
+  xavier,  // uniform in ±sqrt(6 / (in_features + out_features))
+  zeros,
+};
+
+// "he", "xavier" or "zeros"; throws std::invalid_argument for anything else.
+Init parse_init(const std::string& name);
+
+// Fully connected layer: Y = X W^T + b, W (out_features, in_features), b (out_features).
+//
+// Parameters live in one contiguous buffer [W | b] and gradients in another of the same layout,
+// so SGD or any optimizer is one flat loop over parameters() and gradients().
+template <typename T>
+class Dense final : public Layer<T> {
+ public:
+  // Sizes must be positive (ShapeError otherwise). The same seed gives bitwise the same weights.
+  Dense(index_t in_features, index_t out_features, std::uint64_t seed = 0, Init init = Init::he, bool bias = true);
+
+  index_t in_features() const { return in_; }
+  index_t out_features() const { return out_; }
+  bool has_bias() const { return has_bias_; }
+
+  MatrixView<T> weight() { return {params_.data(), out_, in_}; }
+  MatrixView<T> grad_weight() { return {grads_.data(), out_, in_}; }
+  // (out_features) pointers; null without bias.
+  T* bias() { return has_bias_ ? params_.data() + out_ * in_ : nullptr; }
+  T* grad_bias() { return has_bias_ ? grads_.data() + out_ * in_ : nullptr; }
+  // The flat parameter and gradient buffers, [W | b].
+  std::vector<T>& parameters() { return params_; }
+  std::vector<T>& gradients() { return grads_; }
+
+  index_t output_cols(index_t in) const override;
+  index_t input_cols(index_t) const override { return in_; }
+  void forward(MatrixView<T> y, MatrixView<const T> x, bool training) override;
+  void backward(MatrixView<T> dx, MatrixView<const T> dy) override;
+  // backward without dX: fills grad_weight and grad_bias only (a first layer needs no dX).
+  void backward_parameters(MatrixView<const T> dy);
+  void step(T lr) override;
+  std::string kind() const override { return "dense"; }
+  using Layer<T>::forward;
+  using Layer<T>::backward;
+
+ private:
+  void check_backward(MatrixView<const T> dy) const;
+
+  index_t in_, out_;
+  bool has_bias_;
+  std::vector<T> params_, grads_;
+  Matrix<T> input_;  // the last training forward's x, for dW = dY^T X
+  bool has_input_ = false;
+};
+
+// Shared machinery of the elementwise activations: shape checks and the cached tensor.
+template <typename T>
+class Activation : public Layer<T> {
+ public:
+  index_t output_cols(index_t in) const override { return in; }
+  index_t input_cols(index_t out) const override { return out; }
+  void forward(MatrixView<T> y, MatrixView<const T> x, bool training) override;
+  void backward(MatrixView<T> dx, MatrixView<const T> dy) override;
+  using Layer<T>::forward;
+  using Layer<T>::backward;
+
+ protected:
+  // Whether backward needs the input x (true) or the output y (false).
+  virtual bool caches_input() const = 0;
+  virtual void apply(MatrixView<T> y, MatrixView<const T> x) const = 0;
+  // dx from dy and the cached tensor (x or y, as caches_input says).
+  virtual void apply_backward(MatrixView<T> dx, MatrixView<const T> dy, MatrixView<const T> cached) const = 0;
+
+ private:
+  Matrix<T> cache_;
+  bool has_cache_ = false;
+};
+
+template <typename T>
+class ReLU final : public Activation<T> {
+ public:
+  std::string kind() const override { return "relu"; }
+
+ protected:
+  bool caches_input() const override { return true; }
+  void apply(MatrixView<T> y, MatrixView<const T> x) const override;
+  void apply_backward(MatrixView<T> dx, MatrixView<const T> dy, MatrixView<const T> x) const override;
+};
+
+template <typename T>
+class LeakyReLU final : public Activation<T> {
+ public:
+  explicit LeakyReLU(T negative_slope = T(0.01)) : slope_(negative_slope) {}
+  T negative_slope() const { return slope_; }
+  std::string kind() const override { return "leaky_relu"; }
+
+ protected:
+  bool caches_input() const override { return true; }
+  void apply(MatrixView<T> y, MatrixView<const T> x) const override;
+  void apply_backward(MatrixView<T> dx, MatrixView<const T> dy, MatrixView<const T> x) const override;
+
+ private:
+  T slope_;
+};
+
+template <typename T>
+class Sigmoid final : public Activation<T> {
+ public:
+  std::string kind() const override { return "sigmoid"; }
+
+ protected:
+  bool caches_input() const override { return false; }
+  void apply(MatrixView<T> y, MatrixView<const T> x) const override;
+  void apply_backward(MatrixView<T> dx, MatrixView<const T> dy, MatrixView<const T> y) const override;
+};
+
+template <typename T>
+class Tanh final : public Activation<T> {
+ public:
+  std::string kind() const override { return "tanh"; }
+
+ protected:
+  bool caches_input() const override { return false; }
+  void apply(MatrixView<T> y, MatrixView<const T> x) const override;
+  void apply_backward(MatrixView<T> dx, MatrixView<const T> dy, MatrixView<const T> y) const override;
+};
+
+// Softmax over each row (the last axis).
+template <typename T>
+class Softmax final : public Activation<T> {
+ public:
+  std::string kind() const override { return "softmax"; }
+
+ protected:
+  bool caches_input() const override { return false; }
+  void apply(MatrixView<T> y, MatrixView<const T> x) const override;
+  void apply_backward(MatrixView<T> dx, MatrixView<const T> dy, MatrixView<const T> y) const override;
+};
+
+}  // namespace densenn

@@ -1,0 +1,60 @@
+// Losses: mean reduction, as PyTorch's defaults, so values and gradients compare one to one.
+//
+// forward(pred, target) returns the loss and remembers what backward needs (a copy, never a
+// pointer into the caller's data). backward(grad) then writes dL/dpred, with pred's shape;
+// it throws StateError before any forward. The loss owns the mean: layers never rescale.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "densenn/matrix.hpp"
+
+namespace densenn {
+
+// L = mean over all elements of (pred - target)^2.
+template <typename T>
+class MSELoss {
+ public:
+  T forward(MatrixView<const T> pred, MatrixView<const T> target);
+  void backward(MatrixView<T> grad) const;
+  Matrix<T> backward() const;
+
+ private:
+  Matrix<T> pred_, target_;
+  bool ready_ = false;
+};
+
+// Softmax followed by cross-entropy, mean over the batch, stable for huge logits.
+// Targets are integer labels (batch) in [0, classes), or class probabilities (batch, classes).
+template <typename T>
+class SoftmaxCrossEntropyLoss {
+ public:
+  // labels points to logits.rows() values; out-of-range labels throw std::invalid_argument.
+  T forward(MatrixView<const T> logits, const std::int64_t* labels);
+  T forward(MatrixView<const T> logits, const std::vector<int>& labels);
+  T forward(MatrixView<const T> logits, MatrixView<const T> target_probabilities);
+  void backward(MatrixView<T> grad) const;
+  Matrix<T> backward() const;
+
+ private:
+  Matrix<T> probs_, soft_target_;
+  std::vector<std::int64_t> labels_;
+  bool soft_ = false, ready_ = false;
+};
+
+// Sigmoid followed by binary cross-entropy, mean over all elements, in the stable form
+// max(z, 0) - z t + log(1 + exp(-|z|)).
+template <typename T>
+class BCEWithLogitsLoss {
+ public:
+  T forward(MatrixView<const T> logits, MatrixView<const T> target);
+  void backward(MatrixView<T> grad) const;
+  Matrix<T> backward() const;
+
+ private:
+  Matrix<T> logits_, target_;
+  bool ready_ = false;
+};
+
+}  // namespace densenn

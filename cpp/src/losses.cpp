@@ -1,0 +1,145 @@
+// The three losses: shape and label checks, a copy of what backward needs, calls into the kernels.
+#include "densenn/losses.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+#include "densenn/kernels.hpp"
+
+namespace densenn {
+
+namespace {
+
+template <typename T>
+void check_same_shape(const char* loss, MatrixView<const T> pred, MatrixView<const T> target) {
+  if (pred.rows() != target.rows() || pred.cols() != target.cols())
+    throw ShapeError(std::string(loss) + ": target must have the shape of the prediction, expected " +
+                     shape_string(pred.rows(), pred.cols()) + ", got " + shape_string(target.rows(), target.cols()));
+}
+
+template <typename T>
+void copy_into(Matrix<T>& dst, MatrixView<const T> src) {
+  dst.resize(src.rows(), src.cols());
+  std::copy(src.data(), src.data() + src.size(), dst.data());
+}
+
+template <typename T>
+void check_grad(const char* loss, bool ready, MatrixView<T> grad, index_t rows, index_t cols) {
+  if (!ready) throw StateError(std::string(loss) + ": backward called before forward");
+  if (grad.rows() != rows || grad.cols() != cols)
+    throw ShapeError(std::string(loss) + ": gradient buffer must have shape " + shape_string(rows, cols) + ", got " +
+                     shape_string(grad.rows(), grad.cols()));
+}
+
+}  // namespace
+
+// ---- MSELoss ------------------------------------------------------------------------------------
+
+template <typename T>
+T MSELoss<T>::forward(MatrixView<const T> pred, MatrixView<const T> target) {
+  check_same_shape("MSELoss", pred, target);
+  copy_into(pred_, pred);
+  copy_into(target_, target);
+  ready_ = true;
+  return mse_loss_forward(pred.data(), target.data(), pred.size());
+}
+
+template <typename T>
+void MSELoss<T>::backward(MatrixView<T> grad) const {
+  check_grad("MSELoss", ready_, grad, pred_.rows(), pred_.cols());
+  mse_loss_backward(grad.data(), pred_.data(), target_.data(), pred_.size());
+}
+
+template <typename T>
+Matrix<T> MSELoss<T>::backward() const {
+  Matrix<T> grad(pred_.rows(), pred_.cols());
+  backward(grad.view());
+  return grad;
+}
+
+// ---- SoftmaxCrossEntropyLoss --------------------------------------------------------------------
+
+template <typename T>
+T SoftmaxCrossEntropyLoss<T>::forward(MatrixView<const T> logits, const std::int64_t* labels) {
+  const index_t rows = logits.rows(), classes = logits.cols();
+  for (index_t r = 0; r < rows; ++r) {
+    if (labels[r] < 0 || labels[r] >= classes)
+      throw std::invalid_argument("SoftmaxCrossEntropyLoss: label " + std::to_string(labels[r]) + " at index " +
+                                  std::to_string(r) + " is out of range for " + std::to_string(classes) + " classes");
+  }
+  labels_.assign(labels, labels + rows);
+  probs_.resize(rows, classes);
+  soft_ = false;
+  ready_ = true;
+  return softmax_cross_entropy_forward(probs_.data(), logits.data(), labels_.data(), rows, classes);
+}
+
+template <typename T>
+T SoftmaxCrossEntropyLoss<T>::forward(MatrixView<const T> logits, const std::vector<int>& labels) {
+  if (static_cast<index_t>(labels.size()) != logits.rows())
+    throw ShapeError("SoftmaxCrossEntropyLoss: expected " + std::to_string(logits.rows()) + " labels, got " +
+                     std::to_string(labels.size()));
+  std::vector<std::int64_t> wide(labels.begin(), labels.end());
+  return forward(logits, wide.data());
+}
+
+template <typename T>
+T SoftmaxCrossEntropyLoss<T>::forward(MatrixView<const T> logits, MatrixView<const T> target_probabilities) {
+  check_same_shape("SoftmaxCrossEntropyLoss", logits, target_probabilities);
+  copy_into(soft_target_, target_probabilities);
+  probs_.resize(logits.rows(), logits.cols());
+  soft_ = true;
+  ready_ = true;
+  return softmax_cross_entropy_soft_forward(probs_.data(), logits.data(), soft_target_.data(), logits.rows(),
+                                            logits.cols());
+}
+
+template <typename T>
+void SoftmaxCrossEntropyLoss<T>::backward(MatrixView<T> grad) const {
+  check_grad("SoftmaxCrossEntropyLoss", ready_, grad, probs_.rows(), probs_.cols());
+  if (soft_)
+    softmax_cross_entropy_soft_backward(grad.data(), probs_.data(), soft_target_.data(), probs_.rows(), probs_.cols());
+  else
+    softmax_cross_entropy_backward(grad.data(), probs_.data(), labels_.data(), probs_.rows(), probs_.cols());
+}
+
+template <typename T>
+Matrix<T> SoftmaxCrossEntropyLoss<T>::backward() const {
+  Matrix<T> grad(probs_.rows(), probs_.cols());
+  backward(grad.view());
+  return grad;
+}
+
+// ---- BCEWithLogitsLoss --------------------------------------------------------------------------
+
+template <typename T>
+T BCEWithLogitsLoss<T>::forward(MatrixView<const T> logits, MatrixView<const T> target) {
+  check_same_shape("BCEWithLogitsLoss", logits, target);
+  copy_into(logits_, logits);
+  copy_into(target_, target);
+  ready_ = true;
+  return bce_with_logits_forward(logits.data(), target.data(), logits.size());
+}
+
+template <typename T>
+void BCEWithLogitsLoss<T>::backward(MatrixView<T> grad) const {
+  check_grad("BCEWithLogitsLoss", ready_, grad, logits_.rows(), logits_.cols());
+  bce_with_logits_backward(grad.data(), logits_.data(), target_.data(), logits_.size());
+}
+
+template <typename T>
+Matrix<T> BCEWithLogitsLoss<T>::backward() const {
+  Matrix<T> grad(logits_.rows(), logits_.cols());
+  backward(grad.view());
+  return grad;
+}
+
+template class MSELoss<float>;
+template class MSELoss<double>;
+template class SoftmaxCrossEntropyLoss<float>;
+template class SoftmaxCrossEntropyLoss<double>;
+template class BCEWithLogitsLoss<float>;
+template class BCEWithLogitsLoss<double>;
+
+}  // namespace densenn

@@ -1,0 +1,93 @@
+"""Turning what users pass (arrays, lists, scalars) into what the C++ core accepts, or a clear error."""
+
+from __future__ import annotations
+
+import math
+import numbers
+import operator
+
+import numpy as np
+
+# dtype kinds that convert to floating point exactly as NumPy does: bool, signed, unsigned, float.
+_REAL_KINDS = "biuf"
+
+
+def resolve_dtype(dtype) -> np.dtype:
+    """np.float32 or np.float64 from anything NumPy reads as a dtype ("float64", np.float32, float)."""
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError as e:
+        raise TypeError(f"dtype must be float32 or float64, got {dtype!r}") from e
+    if resolved not in (np.float32, np.float64):
+        raise TypeError(f"dtype must be float32 or float64, got {resolved}")
+    return resolved
+
+
+def as_numeric_array(x, name: str) -> np.ndarray:
+    """x as an ndarray of a real dtype (no copy when it already is one); TypeError otherwise."""
+    if hasattr(x, "detach") and hasattr(x, "numpy"):  # a torch.Tensor, possibly requiring grad
+        x = x.detach().cpu().numpy()
+    try:
+        arr = np.asarray(x)
+    except (TypeError, ValueError) as e:
+        raise type(e)(f"{name}: cannot be read as a numeric array ({e})") from e
+    if arr.dtype.kind not in _REAL_KINDS:
+        raise TypeError(f"{name} must hold real numbers, got an array of dtype {arr.dtype}")
+    return arr
+
+
+def as_float_array(x, dtype=None, name: str = "x") -> np.ndarray:
+    """x as a C-contiguous 1-D or 2-D array of `dtype`, copied only when needed.
+
+    With dtype None, float32 input stays float32 and everything else becomes float64 (as NumPy's
+    ufuncs promote). Strided, Fortran-order and read-only arrays are read correctly; the result is
+    never a view that the core could write through into the caller's data (the core only reads).
+    """
+    arr = as_numeric_array(x, name)
+    if arr.ndim == 0 or arr.ndim > 2:
+        raise ValueError(f"{name} must be 1-D (features,) or 2-D (batch, features), got shape {arr.shape}")
+    if dtype is None:
+        dtype = np.float32 if arr.dtype == np.float32 else np.float64
+    return np.ascontiguousarray(arr, dtype=dtype)
+
+
+def as_matrix(arr: np.ndarray) -> np.ndarray:
+    """A 1-D array as one row (1, n); 2-D arrays as they are."""
+    return arr.reshape(1, -1) if arr.ndim == 1 else arr
+
+
+def check_lr(lr) -> float:
+    """A learning rate as a float: a real number, finite and not negative (as torch.optim requires)."""
+    if isinstance(lr, bool) or not isinstance(lr, (numbers.Real, np.ndarray)):
+        raise TypeError(f"lr must be a real number, got {type(lr).__name__}")
+    if isinstance(lr, np.ndarray):
+        if lr.ndim != 0 or lr.dtype.kind not in "iuf":
+            raise TypeError(f"lr must be a real number, got an array of shape {lr.shape} and dtype {lr.dtype}")
+        lr = lr.item()
+    value = float(lr)
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"Invalid learning rate: {value} (must be finite and >= 0)")
+    return value
+
+
+def check_size(value, name: str) -> int:
+    """A layer size: an integer >= 1."""
+    try:
+        size = operator.index(value)
+    except TypeError as e:
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}") from e
+    if size <= 0:
+        raise ValueError(f"{name} must be positive, got {size}")
+    return size
+
+
+def shape_mismatch(what: str, expected, got) -> ValueError:
+    """The ValueError for a wrong shape, naming both shapes."""
+    return ValueError(f"{what}: expected shape {expected}, got {tuple(got)}")
+
+
+def check_real(value, name: str):
+    """A real number (not a bool), else TypeError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    return value
