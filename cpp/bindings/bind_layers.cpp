@@ -4,6 +4,7 @@
 #include <pybind11/stl.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "arrays.hpp"
@@ -44,10 +45,10 @@ void def_layer_methods(Class& cls) {
 template <typename T>
 void bind_dense(py::module_& m) {
   using D = Dense<T>;
-  py::class_<D, Layer<T>> cls(m, (std::string("Dense_") + dtype_name<T>()).c_str(),
+  py::class_<D, Layer<T>, std::shared_ptr<D>> cls(m, (std::string("Dense_") + dtype_name<T>()).c_str(),
                               "Fully connected layer Y = X W^T + b over C++-owned parameters.");
   cls.def(py::init([](index_t in, index_t out, std::uint64_t seed, const std::string& init, bool bias) {
-            return D(in, out, seed, parse_init(init), bias);
+            return std::make_shared<D>(in, out, seed, parse_init(init), bias);
           }),
           py::arg("in_features"), py::arg("out_features"), py::arg("seed"), py::arg("init") = "he",
           py::arg("bias") = true);
@@ -100,20 +101,20 @@ void bind_dense(py::module_& m) {
 
 template <typename Act, typename T>
 void bind_activation(py::module_& m, const char* name, const char* doc) {
-  py::class_<Act, Layer<T>> cls(m, (std::string(name) + "_" + dtype_name<T>()).c_str(), doc);
+  py::class_<Act, Layer<T>, std::shared_ptr<Act>> cls(m, (std::string(name) + "_" + dtype_name<T>()).c_str(), doc);
   cls.def(py::init<>());
   def_layer_methods<T>(cls);
 }
 
 template <typename T>
 void bind_all(py::module_& m) {
-  py::class_<Layer<T>>(m, (std::string("Layer_") + dtype_name<T>()).c_str(), "Base of the C++ layers.");
+  py::class_<Layer<T>, std::shared_ptr<Layer<T>>>(m, (std::string("Layer_") + dtype_name<T>()).c_str(), "Base of the C++ layers.");
   bind_dense<T>(m);
   bind_activation<ReLU<T>, T>(m, "ReLU", "max(x, 0), elementwise.");
   bind_activation<Sigmoid<T>, T>(m, "Sigmoid", "1 / (1 + exp(-x)), elementwise.");
   bind_activation<Tanh<T>, T>(m, "Tanh", "tanh(x), elementwise.");
   bind_activation<Softmax<T>, T>(m, "Softmax", "Softmax over the last axis.");
-  py::class_<LeakyReLU<T>, Layer<T>> leaky(m, (std::string("LeakyReLU_") + dtype_name<T>()).c_str(),
+  py::class_<LeakyReLU<T>, Layer<T>, std::shared_ptr<LeakyReLU<T>>> leaky(m, (std::string("LeakyReLU_") + dtype_name<T>()).c_str(),
                                            "x if x > 0 else negative_slope * x, elementwise.");
   leaky.def(py::init<T>(), py::arg("negative_slope") = T(0.01));
   leaky.def_property_readonly("negative_slope", &LeakyReLU<T>::negative_slope);

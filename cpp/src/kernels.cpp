@@ -128,6 +128,7 @@ void tanh_backward(T* dx, const T* dy, const T* y, index_t n) {
 // Subtracting the row maximum keeps exp in range; the result is unchanged mathematically.
 template <typename T>
 void softmax_forward(T* y, const T* x, index_t rows, index_t cols) {
+  if (cols == 0) return;  // rows of nothing: nothing to normalise
   for (index_t r = 0; r < rows; ++r) {
     const T* xr = x + r * cols;
     T* yr = y + r * cols;

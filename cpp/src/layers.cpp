@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include "densenn/kernels.hpp"
@@ -69,7 +70,9 @@ Dense<T>::Dense(index_t in_features, index_t out_features, std::uint64_t seed, I
     throw ShapeError("Dense sizes must be positive, got in_features=" + std::to_string(in_features) +
                      ", out_features=" + std::to_string(out_features));
   const index_t n_weight = checked_size(out_features, in_features);
-  const index_t n = checked_size(1, n_weight + (bias ? out_features : 0));
+  if (n_weight > std::numeric_limits<index_t>::max() - out_features)
+    throw ShapeError("Dense(" + std::to_string(in_features) + ", " + std::to_string(out_features) + ") is too large");
+  const index_t n = n_weight + (bias ? out_features : 0);
   params_.assign(static_cast<std::size_t>(n), T(0));
   grads_.assign(static_cast<std::size_t>(n), T(0));
   if (init == Init::zeros) return;

@@ -18,6 +18,12 @@ void check_same_shape(const char* loss, MatrixView<const T> pred, MatrixView<con
                      shape_string(pred.rows(), pred.cols()) + ", got " + shape_string(target.rows(), target.cols()));
 }
 
+// Cross-entropy needs at least one class for every sample.
+void check_classes(index_t rows, index_t classes) {
+  if (rows > 0 && classes < 1)
+    throw ShapeError("SoftmaxCrossEntropyLoss: logits need at least one class, got shape " + shape_string(rows, classes));
+}
+
 template <typename T>
 void copy_into(Matrix<T>& dst, MatrixView<const T> src) {
   dst.resize(src.rows(), src.cols());
@@ -63,6 +69,7 @@ Matrix<T> MSELoss<T>::backward() const {
 template <typename T>
 T SoftmaxCrossEntropyLoss<T>::forward(MatrixView<const T> logits, const std::int64_t* labels) {
   const index_t rows = logits.rows(), classes = logits.cols();
+  check_classes(rows, classes);
   for (index_t r = 0; r < rows; ++r) {
     if (labels[r] < 0 || labels[r] >= classes)
       throw std::invalid_argument("SoftmaxCrossEntropyLoss: label " + std::to_string(labels[r]) + " at index " +
@@ -87,6 +94,7 @@ T SoftmaxCrossEntropyLoss<T>::forward(MatrixView<const T> logits, const std::vec
 template <typename T>
 T SoftmaxCrossEntropyLoss<T>::forward(MatrixView<const T> logits, MatrixView<const T> target_probabilities) {
   check_same_shape("SoftmaxCrossEntropyLoss", logits, target_probabilities);
+  check_classes(logits.rows(), logits.cols());
   copy_into(soft_target_, target_probabilities);
   probs_.resize(logits.rows(), logits.cols());
   soft_ = true;

@@ -9,27 +9,22 @@
 #include <cstdio>
 #include <exception>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace check {
 
-struct Test {
-  const char* name;
-  void (*body)();
-};
-
+using Test = std::pair<const char*, void (*)()>;  // name, body
 inline std::vector<Test>& registry() {
-  static std::vector<Test> tests;
+  static std::vector<Test> tests;  // a function-local static, so TESTs may register from static init
   return tests;
 }
-inline long checks_run = 0;
-inline long checks_failed = 0;
-// Printed with each failure: what a parametrised test is currently looking at ("float 7x13x11").
-inline std::string context;
-
 struct Register {
-  Register(const char* name, void (*body)()) { registry().push_back({name, body}); }
+  Register(const char* name, void (*body)()) { registry().emplace_back(name, body); }
 };
+
+inline long checks_run = 0, checks_failed = 0;
+inline std::string context;  // printed with each failure: what a parametrised test is looking at
 
 inline void record(bool ok, const char* file, int line, const std::string& what) {
   ++checks_run;
@@ -44,74 +39,71 @@ inline bool near(long double got, long double want, long double tol) {
   return std::fabs(got - want) <= tol * std::max(1.0L, std::fabs(want));
 }
 
-// Compares n values; on failure names the worst index, which is what one needs to debug a kernel.
+// n values each; a failure names the first bad index, which is what one needs to debug a kernel.
 template <typename A, typename B>
 void all_near(const A* got, const B* want, long n, long double tol, const char* file, int line, const char* what) {
-  long worst = -1;
-  long double worst_err = 0;
-  for (long k = 0; k < n; ++k) {
-    const long double err = std::fabs((long double)got[k] - (long double)want[k]);
-    if (!near(got[k], want[k], tol) && (worst < 0 || !(err <= worst_err))) worst = k, worst_err = err;
+  long k = 0;
+  while (k < n && near(got[k], want[k], tol)) ++k;
+  if (k == n) return record(true, file, line, what);
+  char values[80];
+  std::snprintf(values, sizeof values, "]: got %.10Lg, want %.10Lg", (long double)got[k], (long double)want[k]);
+  record(false, file, line, std::string(what) + " at [" + std::to_string(k) + values);
+}
+
+inline void near_one(long double got, long double want, long double tol, const char* file, int line, const char* what) {
+  all_near(&got, &want, 1, tol, file, line, what);
+}
+
+// True if f throws E (or a subclass) with `text` in its message; `outcome` says what happened.
+template <typename E, typename F>
+bool throws(F f, const char* text, std::string& outcome) {
+  try {
+    f();
+    outcome = "no exception";
+  } catch (const E& e) {
+    outcome = std::string("\"") + e.what() + "\"";
+    return std::string(e.what()).find(text) != std::string::npos;
+  } catch (const std::exception& e) {
+    outcome = std::string("another exception \"") + e.what() + "\"";
   }
-  std::string msg = what;
-  if (worst >= 0)
-    msg += " at [" + std::to_string(worst) + "]: got " + std::to_string((double)got[worst]) + ", want " +
-           std::to_string((double)want[worst]);
-  record(worst < 0, file, line, msg);
+  return false;
 }
 
 inline int run_all(const char* filter) {
   int tests = 0;
-  for (const Test& t : registry()) {
-    if (filter && std::string(t.name).find(filter) == std::string::npos) continue;
+  for (const auto& [name, body] : registry()) {
+    if (filter && std::string(name).find(filter) == std::string::npos) continue;
     ++tests;
-    const long failed_before = checks_failed;
     context.clear();
+    const long failed_before = checks_failed;
     try {
-      t.body();
+      body();
     } catch (const std::exception& e) {
-      record(false, t.name, 0, std::string("unexpected exception: ") + e.what());
+      record(false, name, 0, std::string("unexpected exception: ") + e.what());
     }
-    if (checks_failed != failed_before) std::fprintf(stderr, "  in test %s\n", t.name);
+    if (checks_failed != failed_before) std::fprintf(stderr, "  in test %s\n", name);
   }
   std::printf("%d tests, %ld checks, %ld failed\n", tests, checks_run, checks_failed);
-  return (checks_failed == 0 && tests > 0) ? 0 : 1;  // running nothing is a failure, not a pass
+  return checks_failed == 0 && tests > 0 ? 0 : 1;  // running no test is a failure, not a pass
 }
 
 }  // namespace check
 
-#define TEST(name)                                            \
-  static void name();                                         \
+#define TEST(name)                                             \
+  static void name();                                          \
   static const check::Register name##_registered(#name, name); \
   static void name()
 
 #define CHECK(cond) check::record(static_cast<bool>(cond), __FILE__, __LINE__, #cond)
-
-#define CHECK_NEAR(got, want, tol)                                                                              \
-  do {                                                                                                          \
-    const long double got_ = (got), want_ = (want);                                                             \
-    check::record(check::near(got_, want_, (tol)), __FILE__, __LINE__,                                          \
-                  std::string(#got " near " #want ": got ") + std::to_string((double)got_) + ", want " +         \
-                      std::to_string((double)want_));                                                           \
-  } while (0)
-
-// got and want are pointers to n values each.
-#define CHECK_ALL_NEAR(got, want, n, tol) check::all_near((got), (want), long(n), (tol), __FILE__, __LINE__, #got " vs " #want)
-
-// expr must throw type (or a subclass) and its message must contain text ("" matches anything).
-#define CHECK_THROWS_WITH(expr, type, text)                                                                     \
-  do {                                                                                                          \
-    std::string outcome_ = "no exception";                                                                      \
-    bool ok_ = false;                                                                                           \
-    try {                                                                                                       \
-      (void)(expr);                                                                                             \
-    } catch (const type& e_) {                                                                                  \
-      ok_ = std::string(e_.what()).find(text) != std::string::npos;                                             \
-      outcome_ = std::string("message \"") + e_.what() + "\"";                                                  \
-    } catch (const std::exception& e_) {                                                                        \
-      outcome_ = std::string("another exception: ") + e_.what();                                                \
-    }                                                                                                           \
-    check::record(ok_, __FILE__, __LINE__, #expr " throws " #type " with \"" + std::string(text) + "\"; got " + outcome_); \
+#define CHECK_NEAR(got, want, tol) check::near_one((got), (want), (tol), __FILE__, __LINE__, #got " vs " #want)
+#define CHECK_ALL_NEAR(got, want, n, tol) \
+  check::all_near((got), (want), long(n), (tol), __FILE__, __LINE__, #got " vs " #want)
+// `text` is a string literal that the message must contain ("" matches any message).
+#define CHECK_THROWS_WITH(expr, type, text)                                                          \
+  do {                                                                                               \
+    std::string outcome_;                                                                            \
+    const bool ok_ = check::throws<type>([&] { (void)(expr); }, text, outcome_);                     \
+    check::record(ok_, __FILE__, __LINE__, #expr " throws " #type " \"" text "\"; got " + outcome_); \
   } while (0)
 #define CHECK_THROWS(expr, type) CHECK_THROWS_WITH(expr, type, "")
 

@@ -6,5 +6,6 @@
 #include "densenn/layers.hpp"
 #include "densenn/losses.hpp"
 #include "densenn/matrix.hpp"
+#include "densenn/sequential.hpp"
 #include "densenn/threads.hpp"
 #include "densenn/version.hpp"

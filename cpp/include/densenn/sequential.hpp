@@ -1,0 +1,62 @@
+// Sequential<T>: layers applied in order; backward runs the same loop in reverse.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "densenn/layers.hpp"
+
+namespace densenn {
+
+// A stack of layers with its own reusable buffers: after the first call with a given batch size,
+// forward, backward and step allocate nothing.
+//
+// The views that forward, predict and backward return point into the network's buffers: they
+// stay valid until the next call of the same method (copy them to keep them).
+template <typename T>
+class Sequential {
+ public:
+  // Appends a layer (moved in). Dense sizes must chain, across activations too: a Dense whose
+  // in_features differs from the width reaching it throws ShapeError and nothing is added.
+  template <typename L, typename = std::enable_if_t<std::is_base_of_v<Layer<T>, std::decay_t<L>>>>
+  Sequential& add(L&& layer) {
+    return add(std::make_shared<std::decay_t<L>>(std::forward<L>(layer)));
+  }
+  // Appends a shared layer (the same layer object may also be used elsewhere).
+  Sequential& add(std::shared_ptr<Layer<T>> layer);
+
+  index_t size() const { return static_cast<index_t>(layers_.size()); }
+  // The i-th layer; throws std::out_of_range for a bad index.
+  Layer<T>& operator[](index_t i) const;
+  const std::shared_ptr<Layer<T>>& layer_ptr(index_t i) const;
+  // The input width the first Dense fixes, if one comes before any width is unknown.
+  std::optional<index_t> in_features() const { return in_features_; }
+
+  // Training forward of x (batch, in): the output (batch, out), kept for backward.
+  MatrixView<const T> forward(MatrixView<const T> x);
+  // Forward without training state: gradients and a later backward are unaffected.
+  MatrixView<const T> predict(MatrixView<const T> x);
+  // Backpropagates dy = dE/doutput (the last forward's output shape) through every layer,
+  // overwriting their gradients, and returns dE/dx. With need_input_grad = false the first
+  // layer's dE/dx is not computed (it is a quarter of the work of a typical MLP) and the
+  // returned view is empty.
+  MatrixView<const T> backward(MatrixView<const T> dy, bool need_input_grad = true);
+  // Plain SGD on every parameter: p -= lr * grad.
+  void step(T lr);
+
+ private:
+  MatrixView<const T> run(MatrixView<const T> x, bool training, std::vector<Matrix<T>>& outputs);
+
+  std::vector<std::shared_ptr<Layer<T>>> layers_;
+  std::optional<index_t> width_;        // the width leaving the last layer, when known
+  std::optional<index_t> in_features_;  // the width the network expects, when known
+  bool width_known_ = true;             // false once a layer of unknown width was added
+  std::vector<Matrix<T>> train_outputs_, predict_outputs_;  // each layer's output
+  Matrix<T> grad_[2];                   // backward ping-pongs between these
+  bool has_forward_ = false;
+};
+
+}  // namespace densenn
