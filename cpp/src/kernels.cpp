@@ -79,7 +79,7 @@ void sgd_update(T* p, const T* g, T lr, index_t n) {
 
 template <typename T>
 void relu_forward(T* y, const T* x, index_t n) {
-  for (index_t k = 0; k < n; ++k) y[k] = x[k] > T(0) ? x[k] : T(0);
+  for (index_t k = 0; k < n; ++k) y[k] = x[k] < T(0) ? T(0) : x[k];  // NaN stays NaN, as in PyTorch
 }
 
 template <typename T>

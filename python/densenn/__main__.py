@@ -9,7 +9,9 @@ from . import __version__
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m densenn", description="densenn: small, fast dense networks.")
+    parser = argparse.ArgumentParser(
+        prog="python -m densenn", description="densenn: small, fast dense networks."
+    )
     parser.add_argument("--version", action="version", version=f"densenn {__version__}")
     parser.parse_args(argv)
     parser.print_help()

@@ -62,7 +62,9 @@ def check_lr(lr) -> float:
         raise TypeError(f"lr must be a real number, got {type(lr).__name__}")
     if isinstance(lr, np.ndarray):
         if lr.ndim != 0 or lr.dtype.kind not in "iuf":
-            raise TypeError(f"lr must be a real number, got an array of shape {lr.shape} and dtype {lr.dtype}")
+            raise TypeError(
+                f"lr must be a real number, got an array of shape {lr.shape} and dtype {lr.dtype}"
+            )
         lr = lr.item()
     value = float(lr)
     if not math.isfinite(value) or value < 0:
@@ -70,14 +72,23 @@ def check_lr(lr) -> float:
     return value
 
 
-def check_size(value, name: str) -> int:
-    """A layer size: an integer >= 1."""
+def check_int(value, name: str) -> int:
+    """An integer (not a bool), else TypeError."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be an integer, got bool")
     try:
-        size = operator.index(value)
+        return operator.index(value)
     except TypeError as e:
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}") from e
+
+
+def check_size(value, name: str) -> int:
+    """A layer size: an integer >= 1 that the C++ core can index."""
+    size = check_int(value, name)
     if size <= 0:
         raise ValueError(f"{name} must be positive, got {size}")
+    if size >= 2**62:
+        raise ValueError(f"{name} = {size} is too large")
     return size
 
 

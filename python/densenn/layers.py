@@ -181,7 +181,9 @@ class Dense(Layer):
 
     def _clone(self, dtype) -> Dense:
         """A new layer of `dtype` with a copy of these parameters."""
-        twin = Dense(self.in_features, self.out_features, bias=self._bias is not None, dtype=dtype, init="zeros")
+        twin = Dense(
+            self.in_features, self.out_features, bias=self._bias is not None, dtype=dtype, init="zeros"
+        )
         for (_, mine), (_, theirs) in zip(self.named_parameters(), twin.named_parameters()):
             theirs[...] = mine
         twin.init, twin.seed = self.init, self.seed
@@ -193,7 +195,7 @@ class Dense(Layer):
         return f"Dense({self.in_features}, {self.out_features}{extra})"
 
 
-class _Activation(Layer):
+class Activation(Layer):
     """An elementwise (or row-wise) activation; keeps float32 as float32, computes others in float64."""
 
     _core_name = ""
@@ -221,13 +223,13 @@ class _Activation(Layer):
         return f"{type(self).__name__}()"
 
 
-class ReLU(_Activation):
+class ReLU(Activation):
     """``max(x, 0)``, elementwise (gradient 0 at 0, as PyTorch)."""
 
     _core_name = "ReLU"
 
 
-class LeakyReLU(_Activation):
+class LeakyReLU(Activation):
     """``x if x > 0 else negative_slope * x``, elementwise."""
 
     _core_name = "LeakyReLU"
@@ -246,20 +248,19 @@ class LeakyReLU(_Activation):
         return f"LeakyReLU(negative_slope={self.negative_slope})"
 
 
-class Sigmoid(_Activation):
+class Sigmoid(Activation):
     """``1 / (1 + exp(-x))``, elementwise, without overflow for large ``|x|``."""
 
     _core_name = "Sigmoid"
 
 
-class Tanh(_Activation):
+class Tanh(Activation):
     """``tanh(x)``, elementwise."""
 
     _core_name = "Tanh"
 
 
-class Softmax(_Activation):
+class Softmax(Activation):
     """Softmax over the last axis (each row sums to 1), stable for large inputs."""
 
     _core_name = "Softmax"
-

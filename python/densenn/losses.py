@@ -32,18 +32,26 @@ class Loss:
             self._impls[dtype] = getattr(_core, f"{self._core_name}_{_SUFFIX[dtype]}")()
         return self._impls[dtype]
 
-    def _run(self, pred: np.ndarray, call) -> float:
+    @staticmethod
+    def _prepare(pred):
+        """pred as float32/float64 for the core, and the dtype its gradient is returned in."""
+        arr = as_numeric_array(pred, "pred")
+        p = as_float_array(arr, name="pred")
+        return p, (arr.dtype if arr.dtype.kind == "f" else p.dtype)
+
+    def _run(self, pred: np.ndarray, call, pred_dtype) -> float:
         """Runs call(impl) and remembers the state only when it succeeds."""
         impl = self._impl_for(pred.dtype)
         value = call(impl)
-        self._impl, self._pred_shape = impl, pred.shape
+        self._impl, self._pred_shape, self._pred_dtype = impl, pred.shape, pred_dtype
         return float(value)
 
     def backward(self) -> np.ndarray:
         """dE/dpred for the last forward: the shape and dtype of its ``pred``."""
         if self._impl is None:
             raise RuntimeError(f"{type(self).__name__}.backward called before forward")
-        return self._impl.backward().reshape(self._pred_shape)
+        grad = self._impl.backward().reshape(self._pred_shape)
+        return grad.astype(self._pred_dtype, copy=False)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -63,9 +71,9 @@ class MSELoss(Loss):
 
     def forward(self, pred, target) -> float:
         """The mean squared error (a Python float); ``target`` has the shape of ``pred``."""
-        p = as_float_array(pred, name="pred")
+        p, grad_dtype = self._prepare(pred)
         t = _same_shape_target("MSELoss", p, target)
-        return self._run(p, lambda impl: impl.forward(as_matrix(p), as_matrix(t)))
+        return self._run(p, lambda impl: impl.forward(as_matrix(p), as_matrix(t)), grad_dtype)
 
 
 class BCEWithLogitsLoss(Loss):
@@ -78,9 +86,9 @@ class BCEWithLogitsLoss(Loss):
 
     def forward(self, pred, target) -> float:
         """The loss for logits ``pred`` and targets in [0, 1] of the same shape (a Python float)."""
-        p = as_float_array(pred, name="pred")
+        p, grad_dtype = self._prepare(pred)
         t = _same_shape_target("BCEWithLogitsLoss", p, target)
-        return self._run(p, lambda impl: impl.forward(as_matrix(p), as_matrix(t)))
+        return self._run(p, lambda impl: impl.forward(as_matrix(p), as_matrix(t)), grad_dtype)
 
 
 class SoftmaxCrossEntropyLoss(Loss):
@@ -95,14 +103,14 @@ class SoftmaxCrossEntropyLoss(Loss):
 
     def forward(self, pred, target) -> float:
         """The mean cross-entropy (a Python float)."""
-        p = as_float_array(pred, name="pred")
+        p, grad_dtype = self._prepare(pred)
         z = as_matrix(p)
         t = as_numeric_array(target, "target")
         if t.shape == p.shape and t.ndim >= 1 and not (p.ndim == 1 and t.dtype.kind in "iub"):
             probs = np.ascontiguousarray(t, dtype=p.dtype)
-            return self._run(p, lambda impl: impl.forward_probabilities(z, as_matrix(probs)))
+            return self._run(p, lambda impl: impl.forward_probabilities(z, as_matrix(probs)), grad_dtype)
         labels = _labels(t, z.shape[0], expected_shape=p.shape[:-1])
-        return self._run(p, lambda impl: impl.forward_labels(z, labels))
+        return self._run(p, lambda impl: impl.forward_labels(z, labels), grad_dtype)
 
 
 def _labels(t: np.ndarray, batch: int, expected_shape) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._convert import as_float_array, as_numeric_array, check_lr
-from .layers import Dense
+from .layers import Activation, Dense
 
 
 class Sequential:
@@ -24,7 +24,7 @@ class Sequential:
                 raise TypeError(f"layer {i} ({type(layer).__name__}) has no forward/backward methods")
         self._layers = list(layers)
         self.dtype = _common_dtype(self._layers)
-        _check_sizes_chain(self._layers)
+        self._input_width = _check_sizes_chain(self._layers)
         self._out_shape = None  # the last training forward's output shape
 
     # ---- the container ------------------------------------------------------------------------
@@ -96,11 +96,13 @@ class Sequential:
                 layer.step(lr)
 
     def _prepare(self, x) -> np.ndarray:
+        # Checked here, before any layer runs, so that a wrong width changes no layer's state.
         arr = as_float_array(x, self.dtype, name="x")
-        width = self.in_features
-        if width is not None and self._layers and isinstance(self._layers[0], (Dense, Sequential)):
-            if arr.shape[-1] != width:
-                raise ValueError(f"Sequential: expected x of shape (batch, {width}) or ({width},), got {arr.shape}")
+        width = self._input_width
+        if width is not None and arr.shape[-1] != width:
+            raise ValueError(
+                f"Sequential: expected x of shape (batch, {width}) or ({width},), got {arr.shape}"
+            )
         return arr
 
     # ---- parameters ---------------------------------------------------------------------------
@@ -154,23 +156,33 @@ class Sequential:
 
 def _common_dtype(layers):
     """The dtype shared by every Dense (or nested Sequential); None when there is no such layer."""
-    dtypes = {np.dtype(layer.dtype) for layer in layers if isinstance(layer, (Dense, Sequential)) and layer.dtype}
+    dtypes = {
+        np.dtype(layer.dtype) for layer in layers if isinstance(layer, (Dense, Sequential)) and layer.dtype
+    }
     if len(dtypes) > 1:
-        raise ValueError(f"all layers of a Sequential must share one dtype, got {sorted(d.name for d in dtypes)}")
+        raise ValueError(
+            f"all layers of a Sequential must share one dtype, got {sorted(d.name for d in dtypes)}"
+        )
     return dtypes.pop() if dtypes else None
 
 
-def _check_sizes_chain(layers) -> None:
-    """Each Dense's in_features must equal the previous Dense's out_features (activations keep widths)."""
-    width, previous = None, None
+def _check_sizes_chain(layers):
+    """Checks that each Dense's in_features equals the width reaching it; returns the input width.
+
+    Activations keep the width; after a user-defined layer the width is unknown. The result is
+    the width the first layer expects, or None when no Dense comes before an unknown layer.
+    """
+    width, previous, input_width, known = None, None, None, True
     for i, layer in enumerate(layers):
-        if isinstance(layer, (Dense, Sequential)):
-            if layer.in_features is not None:
-                if width is not None and layer.in_features != width:
-                    raise ValueError(
-                        f"layer {i} ({layer!r}) expects {layer.in_features} input features, but layer "
-                        f"{previous} gives {width}"
-                    )
-                width, previous = layer.out_features, i
-        elif not hasattr(layer, "_impl_for"):  # a user-defined layer: its width is unknown
-            width = None
+        if isinstance(layer, (Dense, Sequential)) and layer.in_features is not None:
+            if width is not None and layer.in_features != width:
+                raise ValueError(
+                    f"layer {i} ({layer!r}) expects {layer.in_features} input features, but layer "
+                    f"{previous} gives {width}"
+                )
+            if input_width is None and known:
+                input_width = layer.in_features
+            width, previous = layer.out_features, i
+        elif not isinstance(layer, (Activation, Sequential)):
+            width, known = None, False
+    return input_width

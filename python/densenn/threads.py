@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import operator
-
 from . import _core
+from ._convert import check_int
 
 
 def set_num_threads(n: int) -> None:
@@ -13,10 +12,7 @@ def set_num_threads(n: int) -> None:
     Results are bitwise the same for any ``n``: work is split by output rows, never inside a sum.
     Small problems run on the calling thread whatever ``n`` is.
     """
-    try:
-        n = operator.index(n)
-    except TypeError as e:
-        raise TypeError(f"number of threads must be an integer, got {type(n).__name__}") from e
+    n = check_int(n, "number of threads")
     if n < 1:
         raise ValueError(f"number of threads must be at least 1, got {n}")
     _core.set_num_threads(min(n, 1024))

@@ -1,0 +1,156 @@
+"""Gradient checks: dn.gradcheck on whole nets, that it catches a wrong backward, our own differences."""
+
+import numpy as np
+import pytest
+
+import densenn as dn
+
+BATCH, N_IN, N_OUT = 5, 4, 3
+
+
+def net(dtype=np.float64, last=None):
+    """Dense/Tanh/Dense/Sigmoid/Dense/LeakyReLU/Dense, plus an optional last activation."""
+    layers = [
+        dn.Dense(N_IN, 6, dtype=dtype, seed=0),
+        dn.Tanh(),
+        dn.Dense(6, 5, dtype=dtype, seed=1),
+        dn.Sigmoid(),
+        dn.Dense(5, 4, dtype=dtype, seed=2),
+        dn.LeakyReLU(0.1),
+        dn.Dense(4, N_OUT, dtype=dtype, seed=3),
+    ]
+    model = dn.Sequential(*layers, *([last] if last is not None else []))
+    rng = np.random.default_rng(1)
+    for layer in model:
+        if isinstance(layer, dn.Dense):
+            layer.bias[...] = rng.uniform(-0.5, 0.5, layer.out_features)
+    return model
+
+
+def problem(kind):
+    """(loss, target, last activation) for each loss the library has."""
+    rng = np.random.default_rng(2)
+    if kind == "mse":
+        return dn.MSELoss(), rng.normal(size=(BATCH, N_OUT)), None
+    if kind == "mse-softmax":
+        return dn.MSELoss(), rng.uniform(size=(BATCH, N_OUT)), dn.Softmax()
+    if kind == "ce-labels":
+        return dn.SoftmaxCrossEntropyLoss(), np.array([0, 2, 1, 1, 0]), None
+    if kind == "ce-probabilities":
+        p = rng.uniform(size=(BATCH, N_OUT))
+        return dn.SoftmaxCrossEntropyLoss(), p / p.sum(axis=1, keepdims=True), None
+    if kind == "bce":
+        return dn.BCEWithLogitsLoss(), rng.integers(0, 2, (BATCH, N_OUT)).astype(float), None
+    if kind == "bce-sigmoid":  # BCE after a sigmoid layer: a saturating chain
+        return dn.BCEWithLogitsLoss(), rng.uniform(size=(BATCH, N_OUT)), dn.Sigmoid()
+    raise ValueError(kind)
+
+
+KINDS = ["mse", "mse-softmax", "ce-labels", "ce-probabilities", "bce", "bce-sigmoid"]
+PARAM_NAMES = [f"{i}.{p}" for i in (0, 2, 4, 6) for p in ("weight", "bias")]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+def test_gradcheck_reports_small_errors(kind, dtype):
+    loss, target, last = problem(kind)
+    model = net(dtype, last)
+    x = np.random.default_rng(3).normal(size=(BATCH, N_IN))
+    errors = dn.gradcheck(model, x, target, loss)
+    assert list(errors) == PARAM_NAMES
+    assert all(isinstance(e, float) for e in errors.values())
+    worst = max(errors, key=errors.get)
+    assert errors[worst] < 1e-6, f"{worst}: {errors[worst]:.3g}"
+
+
+def test_gradcheck_leaves_the_model_untouched():
+    model = net()
+    x = np.random.default_rng(3).normal(size=(BATCH, N_IN))
+    model.forward(x)
+    model.backward(np.ones((BATCH, N_OUT)))
+    before = [a.copy() for a in model.parameters() + model.gradients()]
+    dn.gradcheck(model, x, np.zeros((BATCH, N_OUT)), dn.MSELoss())
+    after = model.parameters() + model.gradients()
+    assert all(a.tobytes() == b.tobytes() for a, b in zip(after, before))
+
+
+class WrongTanh(dn.Tanh):
+    """Tanh whose backward is off by a factor of 1.5: the kind of bug gradcheck is for."""
+
+    def backward(self, grad_out):
+        return 1.5 * super().backward(grad_out)
+
+
+def test_gradcheck_catches_a_wrong_backward():
+    model = dn.Sequential(
+        dn.Dense(N_IN, 6, dtype=np.float64, seed=0),
+        WrongTanh(),
+        dn.Dense(6, N_OUT, dtype=np.float64, seed=1),
+    )
+    x = np.random.default_rng(3).normal(size=(BATCH, N_IN))
+    errors = dn.gradcheck(model, x, np.zeros((BATCH, N_OUT)), dn.MSELoss())
+    # Below the broken layer every gradient is 1.5 times too large (relative error 1/3).
+    assert errors["0.weight"] > 0.3 and errors["0.bias"] > 0.3
+    # Above it, nothing is wrong.
+    assert errors["2.weight"] < 1e-6 and errors["2.bias"] < 1e-6
+
+
+# ---- our own central differences over the public API, in float64 -----------------------------------
+
+
+def loss_value(model, loss, x, target):
+    return loss.forward(model.predict(x), target)
+
+
+def numeric_gradient(f, array, eps=1e-6):
+    """Central differences of f() with respect to every entry of `array` (changed in place, then restored)."""
+    grad = np.zeros(array.shape)
+    for idx in np.ndindex(array.shape):
+        old = array[idx]
+        array[idx] = old + eps
+        up = f()
+        array[idx] = old - eps
+        down = f()
+        array[idx] = old
+        grad[idx] = (up - down) / (2 * eps)
+    return grad
+
+
+def relative_error(numeric, analytic):
+    return np.max(np.abs(numeric - analytic)) / max(np.max(np.abs(numeric)), np.max(np.abs(analytic)))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_input_gradient_matches_finite_differences(kind):
+    loss, target, last = problem(kind)
+    model = net(np.float64, last)
+    x = np.random.default_rng(4).normal(size=(BATCH, N_IN))
+    loss.forward(model.forward(x), target)
+    dx = model.backward(loss.backward())
+    numeric = numeric_gradient(lambda: loss_value(model, loss, x, target), x)
+    assert relative_error(numeric, dx) < 1e-6
+
+
+@pytest.mark.parametrize("kind", ["mse", "ce-labels", "bce"])
+def test_parameter_gradients_match_finite_differences_through_the_views(kind):
+    """The same check as gradcheck, written independently: perturb layer.weight/bias in place."""
+    loss, target, last = problem(kind)
+    model = net(np.float64, last)
+    x = np.random.default_rng(4).normal(size=(BATCH, N_IN))
+    loss.forward(model.forward(x), target)
+    model.backward(loss.backward())
+    analytic = [g.copy() for g in model.gradients()]
+    for (name, param), grad in zip(model.named_parameters(), analytic):
+        numeric = numeric_gradient(lambda: loss_value(model, loss, x, target), param)
+        assert relative_error(numeric, grad) < 1e-6, name
+
+
+def test_one_sample_and_one_dimensional_input():
+    model = net()
+    x = np.random.default_rng(5).normal(size=N_IN)
+    loss = dn.SoftmaxCrossEntropyLoss()
+    loss.forward(model.forward(x), 2)
+    dx = model.backward(loss.backward())
+    assert dx.shape == (N_IN,)
+    numeric = numeric_gradient(lambda: loss.forward(model.predict(x), 2), x)
+    assert relative_error(numeric, dx) < 1e-6
