@@ -12,10 +12,10 @@ namespace densenn {
 namespace {
 
 template <typename T>
-void check_same_shape(const char* loss, MatrixView<const T> pred, MatrixView<const T> target) {
-  if (pred.rows() != target.rows() || pred.cols() != target.cols())
+void check_same_shape(const char* loss, index_t rows, index_t cols, MatrixView<const T> target) {
+  if (rows != target.rows() || cols != target.cols())
     throw ShapeError(std::string(loss) + ": target must have the shape of the prediction, expected " +
-                     shape_string(pred.rows(), pred.cols()) + ", got " + shape_string(target.rows(), target.cols()));
+                     shape_string(rows, cols) + ", got " + shape_string(target.rows(), target.cols()));
 }
 
 // Cross-entropy needs at least one class for every sample.
@@ -43,8 +43,13 @@ void check_grad(const char* loss, bool ready, MatrixView<T> grad, index_t rows, 
 // ---- MSELoss ------------------------------------------------------------------------------------
 
 template <typename T>
+void MSELoss<T>::check(index_t rows, index_t cols, MatrixView<const T> target) {
+  check_same_shape("MSELoss", rows, cols, target);
+}
+
+template <typename T>
 T MSELoss<T>::forward(MatrixView<const T> pred, MatrixView<const T> target) {
-  check_same_shape("MSELoss", pred, target);
+  check(pred.rows(), pred.cols(), target);
   copy_into(pred_, pred);
   copy_into(target_, target);
   ready_ = true;
@@ -67,14 +72,25 @@ Matrix<T> MSELoss<T>::backward() const {
 // ---- SoftmaxCrossEntropyLoss --------------------------------------------------------------------
 
 template <typename T>
-T SoftmaxCrossEntropyLoss<T>::forward(MatrixView<const T> logits, const std::int64_t* labels) {
-  const index_t rows = logits.rows(), classes = logits.cols();
+void SoftmaxCrossEntropyLoss<T>::check(index_t rows, index_t classes, const std::int64_t* labels) {
   check_classes(rows, classes);
   for (index_t r = 0; r < rows; ++r) {
     if (labels[r] < 0 || labels[r] >= classes)
       throw std::invalid_argument("SoftmaxCrossEntropyLoss: label " + std::to_string(labels[r]) + " at index " +
                                   std::to_string(r) + " is out of range for " + std::to_string(classes) + " classes");
   }
+}
+
+template <typename T>
+void SoftmaxCrossEntropyLoss<T>::check(index_t rows, index_t classes, MatrixView<const T> target_probabilities) {
+  check_same_shape("SoftmaxCrossEntropyLoss", rows, classes, target_probabilities);
+  check_classes(rows, classes);
+}
+
+template <typename T>
+T SoftmaxCrossEntropyLoss<T>::forward(MatrixView<const T> logits, const std::int64_t* labels) {
+  const index_t rows = logits.rows(), classes = logits.cols();
+  check(rows, classes, labels);
   labels_.assign(labels, labels + rows);
   probs_.resize(rows, classes);
   soft_ = false;
@@ -93,8 +109,7 @@ T SoftmaxCrossEntropyLoss<T>::forward(MatrixView<const T> logits, const std::vec
 
 template <typename T>
 T SoftmaxCrossEntropyLoss<T>::forward(MatrixView<const T> logits, MatrixView<const T> target_probabilities) {
-  check_same_shape("SoftmaxCrossEntropyLoss", logits, target_probabilities);
-  check_classes(logits.rows(), logits.cols());
+  check(logits.rows(), logits.cols(), target_probabilities);
   copy_into(soft_target_, target_probabilities);
   probs_.resize(logits.rows(), logits.cols());
   soft_ = true;
@@ -122,8 +137,13 @@ Matrix<T> SoftmaxCrossEntropyLoss<T>::backward() const {
 // ---- BCEWithLogitsLoss --------------------------------------------------------------------------
 
 template <typename T>
+void BCEWithLogitsLoss<T>::check(index_t rows, index_t cols, MatrixView<const T> target) {
+  check_same_shape("BCEWithLogitsLoss", rows, cols, target);
+}
+
+template <typename T>
 T BCEWithLogitsLoss<T>::forward(MatrixView<const T> logits, MatrixView<const T> target) {
-  check_same_shape("BCEWithLogitsLoss", logits, target);
+  check(logits.rows(), logits.cols(), target);
   copy_into(logits_, logits);
   copy_into(target_, target);
   ready_ = true;

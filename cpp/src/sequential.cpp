@@ -37,13 +37,17 @@ Layer<T>& Sequential<T>::operator[](index_t i) const {
 }
 
 template <typename T>
+index_t Sequential<T>::output_cols(index_t in) const {
+  if (in_features_ && in != *in_features_)
+    throw ShapeError("Sequential: expected input with " + std::to_string(*in_features_) + " features, got " +
+                     std::to_string(in));
+  for (const auto& layer : layers_) in = layer->output_cols(in);
+  return in;
+}
+
+template <typename T>
 MatrixView<const T> Sequential<T>::run(MatrixView<const T> x, bool training, std::vector<Matrix<T>>& outputs) {
-  if (in_features_ && x.cols() != *in_features_)
-    throw ShapeError("Sequential: expected input of shape " + shape_string(x.rows(), *in_features_) + ", got " +
-                     shape_string(x.rows(), x.cols()));
-  // Shapes first, so that a mismatch throws before any layer has changed.
-  index_t cols = x.cols();
-  for (const auto& layer : layers_) cols = layer->output_cols(cols);
+  output_cols(x.cols());  // shapes first, so that a mismatch throws before any layer has changed
   outputs.resize(layers_.size());
   MatrixView<const T> in = x;
   for (std::size_t i = 0; i < layers_.size(); ++i) {

@@ -25,6 +25,8 @@ def resolve_dtype(dtype) -> np.dtype:
 
 def as_numeric_array(x, name: str) -> np.ndarray:
     """x as an ndarray of a real dtype (no copy when it already is one); TypeError otherwise."""
+    if type(x) is np.ndarray and x.dtype.kind in _REAL_KINDS:
+        return x
     if hasattr(x, "detach") and hasattr(x, "numpy"):  # a torch.Tensor, possibly requiring grad
         x = x.detach().cpu().numpy()
     try:
@@ -43,6 +45,8 @@ def as_float_array(x, dtype=None, name: str = "x") -> np.ndarray:
     ufuncs promote). Strided, Fortran-order and read-only arrays are read correctly; the result is
     never a view that the core could write through into the caller's data (the core only reads).
     """
+    if type(x) is np.ndarray and x.dtype == dtype and x.flags.c_contiguous and 1 <= x.ndim <= 2:
+        return x  # the common case, kept cheap: nothing to check or convert
     arr = as_numeric_array(x, name)
     if arr.ndim == 0 or arr.ndim > 2:
         raise ValueError(f"{name} must be 1-D (features,) or 2-D (batch, features), got shape {arr.shape}")
@@ -58,6 +62,8 @@ def as_matrix(arr: np.ndarray) -> np.ndarray:
 
 def check_lr(lr) -> float:
     """A learning rate as a float: a real number, finite and not negative (as torch.optim requires)."""
+    if type(lr) is float and 0.0 <= lr < math.inf:
+        return lr
     if isinstance(lr, bool) or not isinstance(lr, (numbers.Real, np.ndarray)):
         raise TypeError(f"lr must be a real number, got {type(lr).__name__}")
     if isinstance(lr, np.ndarray):

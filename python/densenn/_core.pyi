@@ -1,6 +1,7 @@
 """Type stubs of densenn._core (regenerate: pybind11-stubgen densenn._core, then ruff format)."""
 
 from __future__ import annotations
+import collections.abc
 import numpy
 import numpy.typing
 import typing
@@ -18,6 +19,8 @@ __all__: list[str] = [
     "MSELoss_float64",
     "ReLU_float32",
     "ReLU_float64",
+    "Sequential_float32",
+    "Sequential_float64",
     "Sigmoid_float32",
     "Sigmoid_float64",
     "SoftmaxCrossEntropyLoss_float32",
@@ -515,6 +518,140 @@ class BCEWithLogitsLoss_float64:
         logits: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
         target: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
     ) -> float: ...
+
+class Sequential_float32:
+    """
+    Layers applied in order, run in C++ with reusable buffers.
+    """
+    def __init__(self, layers: collections.abc.Sequence[Layer_float32]) -> None:
+        """
+        A network over these layers (shared, not copied).
+        """
+    def backward(
+        self, grad: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]
+    ) -> numpy.typing.NDArray[numpy.float32]:
+        """
+        Backpropagates dE/doutput through every layer; returns dE/dx.
+        """
+    def forward(
+        self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]
+    ) -> numpy.typing.NDArray[numpy.float32]:
+        """
+        Training forward of x (batch, in).
+        """
+    def predict(
+        self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float32]
+    ) -> numpy.typing.NDArray[numpy.float32]:
+        """
+        Forward without training state.
+        """
+    def step(self, lr: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        """
+        Plain SGD on every parameter.
+        """
+    @typing.overload
+    def train_step(
+        self,
+        x: typing.Annotated[numpy.typing.ArrayLike, numpy.float32],
+        loss: MSELoss_float32,
+        target: typing.Annotated[numpy.typing.ArrayLike, numpy.float32],
+        lr: typing.SupportsFloat | typing.SupportsIndex,
+    ) -> float: ...
+    @typing.overload
+    def train_step(
+        self,
+        x: typing.Annotated[numpy.typing.ArrayLike, numpy.float32],
+        loss: BCEWithLogitsLoss_float32,
+        target: typing.Annotated[numpy.typing.ArrayLike, numpy.float32],
+        lr: typing.SupportsFloat | typing.SupportsIndex,
+    ) -> float: ...
+    @typing.overload
+    def train_step(
+        self,
+        x: typing.Annotated[numpy.typing.ArrayLike, numpy.float32],
+        loss: SoftmaxCrossEntropyLoss_float32,
+        target: typing.Annotated[numpy.typing.ArrayLike, numpy.float32],
+        lr: typing.SupportsFloat | typing.SupportsIndex,
+    ) -> float: ...
+    def train_step_labels(
+        self,
+        x: typing.Annotated[numpy.typing.ArrayLike, numpy.float32],
+        loss: SoftmaxCrossEntropyLoss_float32,
+        labels: typing.Annotated[numpy.typing.ArrayLike, numpy.int64],
+        lr: typing.SupportsFloat | typing.SupportsIndex,
+    ) -> float:
+        """
+        train_step of softmax cross-entropy with integer labels (batch,).
+        """
+    @property
+    def size(self) -> int: ...
+
+class Sequential_float64:
+    """
+    Layers applied in order, run in C++ with reusable buffers.
+    """
+    def __init__(self, layers: collections.abc.Sequence[Layer_float64]) -> None:
+        """
+        A network over these layers (shared, not copied).
+        """
+    def backward(
+        self, grad: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        Backpropagates dE/doutput through every layer; returns dE/dx.
+        """
+    def forward(
+        self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        Training forward of x (batch, in).
+        """
+    def predict(
+        self, x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64]
+    ) -> numpy.typing.NDArray[numpy.float64]:
+        """
+        Forward without training state.
+        """
+    def step(self, lr: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        """
+        Plain SGD on every parameter.
+        """
+    @typing.overload
+    def train_step(
+        self,
+        x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+        loss: MSELoss_float64,
+        target: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+        lr: typing.SupportsFloat | typing.SupportsIndex,
+    ) -> float: ...
+    @typing.overload
+    def train_step(
+        self,
+        x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+        loss: BCEWithLogitsLoss_float64,
+        target: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+        lr: typing.SupportsFloat | typing.SupportsIndex,
+    ) -> float: ...
+    @typing.overload
+    def train_step(
+        self,
+        x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+        loss: SoftmaxCrossEntropyLoss_float64,
+        target: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+        lr: typing.SupportsFloat | typing.SupportsIndex,
+    ) -> float: ...
+    def train_step_labels(
+        self,
+        x: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+        loss: SoftmaxCrossEntropyLoss_float64,
+        labels: typing.Annotated[numpy.typing.ArrayLike, numpy.int64],
+        lr: typing.SupportsFloat | typing.SupportsIndex,
+    ) -> float:
+        """
+        train_step of softmax cross-entropy with integer labels (batch,).
+        """
+    @property
+    def size(self) -> int: ...
 
 def get_num_threads() -> int:
     """

@@ -15,35 +15,31 @@ _SUFFIX = {np.dtype(np.float32): "float32", np.dtype(np.float64): "float64"}
 
 
 class Loss:
-    """Base of the losses: keeps the C++ loss of the last forward and the shape of its prediction."""
+    """Base of the losses: keeps the C++ loss of the last forward and the shape of its prediction.
+
+    Subclasses say how a target is checked (``_target``) and how the C++ loss is called with it.
+    """
 
     _core_name = ""
 
     def __init__(self):
-        self._impl = None
+        self._impl = None  # the C++ loss of the last forward, with that forward's pred shape/dtype
         self._pred_shape = None
+        self._pred_dtype = None
         self._impls = {}
 
     def __call__(self, pred, target) -> float:
         return self.forward(pred, target)
 
-    def _impl_for(self, dtype):
-        if dtype not in self._impls:
-            self._impls[dtype] = getattr(_core, f"{self._core_name}_{_SUFFIX[dtype]}")()
-        return self._impls[dtype]
-
-    @staticmethod
-    def _prepare(pred):
-        """pred as float32/float64 for the core, and the dtype its gradient is returned in."""
+    def forward(self, pred, target) -> float:
+        """The loss (a Python float) of ``pred`` against ``target``."""
         arr = as_numeric_array(pred, "pred")
-        p = as_float_array(arr, name="pred")
-        return p, (arr.dtype if arr.dtype.kind == "f" else p.dtype)
-
-    def _run(self, pred: np.ndarray, call, pred_dtype) -> float:
-        """Runs call(impl) and remembers the state only when it succeeds."""
-        impl = self._impl_for(pred.dtype)
-        value = call(impl)
-        self._impl, self._pred_shape, self._pred_dtype = impl, pred.shape, pred_dtype
+        p = as_float_array(arr, arr.dtype if arr.dtype in _SUFFIX else None, name="pred")
+        t = self._target(p.shape, p.dtype, target)
+        impl = self._impl_for(p.dtype)
+        value = self._forward(impl, as_matrix(p), t)
+        # The gradient comes back in pred's own float dtype (float16 too), else in the compute dtype.
+        self._remember(impl, p.shape, arr.dtype if arr.dtype.kind == "f" else p.dtype)
         return float(value)
 
     def backward(self) -> np.ndarray:
@@ -53,15 +49,39 @@ class Loss:
         grad = self._impl.backward().reshape(self._pred_shape)
         return grad.astype(self._pred_dtype, copy=False)
 
+    def _train_step(self, net, x: np.ndarray, target, lr: float, out_shape) -> float:
+        """A whole training step of the C++ network ``net`` with this loss, in one call."""
+        t = self._target(out_shape, x.dtype, target)
+        impl = self._impl_for(x.dtype)
+        value = self._step(net, x, impl, t, lr)
+        self._remember(impl, out_shape, x.dtype)
+        return float(value)
+
+    def _impl_for(self, dtype):
+        if dtype not in self._impls:
+            self._impls[dtype] = getattr(_core, f"{self._core_name}_{_SUFFIX[dtype]}")()
+        return self._impls[dtype]
+
+    def _remember(self, impl, shape, dtype) -> None:
+        self._impl, self._pred_shape, self._pred_dtype = impl, shape, np.dtype(dtype)
+
+    # What a loss taking a target of pred's shape does; the cross-entropy overrides all three.
+    def _target(self, shape, dtype, target) -> np.ndarray:
+        t = as_float_array(target, dtype, name="target")
+        if t.shape != shape:
+            raise ValueError(
+                f"{type(self).__name__}: target must have the shape of pred, expected {shape}, got {t.shape}"
+            )
+        return as_matrix(t)
+
+    def _forward(self, impl, z, t):
+        return impl.forward(z, t)
+
+    def _step(self, net, x, impl, t, lr):
+        return net.train_step(x, impl, t, lr)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
-
-
-def _same_shape_target(loss: str, pred: np.ndarray, target) -> np.ndarray:
-    t = as_float_array(target, pred.dtype, name="target")
-    if t.shape != pred.shape:
-        raise ValueError(f"{loss}: target must have the shape of pred, expected {pred.shape}, got {t.shape}")
-    return t
 
 
 class MSELoss(Loss):
@@ -69,26 +89,15 @@ class MSELoss(Loss):
 
     _core_name = "MSELoss"
 
-    def forward(self, pred, target) -> float:
-        """The mean squared error (a Python float); ``target`` has the shape of ``pred``."""
-        p, grad_dtype = self._prepare(pred)
-        t = _same_shape_target("MSELoss", p, target)
-        return self._run(p, lambda impl: impl.forward(as_matrix(p), as_matrix(t)), grad_dtype)
-
 
 class BCEWithLogitsLoss(Loss):
     """Sigmoid then binary cross-entropy, mean over all elements, stable for large logits.
 
     ``loss = mean(max(z, 0) - z t + log(1 + exp(-|z|)))``; gradient ``(sigmoid(z) - t) / z.size``.
+    ``target`` holds values in [0, 1] with the shape of ``pred``.
     """
 
     _core_name = "BCEWithLogitsLoss"
-
-    def forward(self, pred, target) -> float:
-        """The loss for logits ``pred`` and targets in [0, 1] of the same shape (a Python float)."""
-        p, grad_dtype = self._prepare(pred)
-        t = _same_shape_target("BCEWithLogitsLoss", p, target)
-        return self._run(p, lambda impl: impl.forward(as_matrix(p), as_matrix(t)), grad_dtype)
 
 
 class SoftmaxCrossEntropyLoss(Loss):
@@ -101,24 +110,29 @@ class SoftmaxCrossEntropyLoss(Loss):
 
     _core_name = "SoftmaxCrossEntropyLoss"
 
-    def forward(self, pred, target) -> float:
-        """The mean cross-entropy (a Python float)."""
-        p, grad_dtype = self._prepare(pred)
-        z = as_matrix(p)
+    def _target(self, shape, dtype, target) -> np.ndarray:
         t = as_numeric_array(target, "target")
-        if t.shape == p.shape and t.ndim >= 1 and not (p.ndim == 1 and t.dtype.kind in "iub"):
-            probs = np.ascontiguousarray(t, dtype=p.dtype)
-            return self._run(p, lambda impl: impl.forward_probabilities(z, as_matrix(probs)), grad_dtype)
-        labels = _labels(t, z.shape[0], expected_shape=p.shape[:-1])
-        return self._run(p, lambda impl: impl.forward_labels(z, labels), grad_dtype)
+        if t.shape == shape and t.ndim >= 1 and not (len(shape) == 1 and t.dtype.kind in "iub"):
+            return as_matrix(np.ascontiguousarray(t, dtype=dtype))  # class probabilities
+        return _labels(t, pred_shape=shape)
+
+    def _forward(self, impl, z, t):
+        if t.dtype == np.int64:
+            return impl.forward_labels(z, t)
+        return impl.forward_probabilities(z, t)
+
+    def _step(self, net, x, impl, t, lr):
+        if t.dtype == np.int64:
+            return net.train_step_labels(x, impl, t, lr)
+        return net.train_step(x, impl, t, lr)
 
 
-def _labels(t: np.ndarray, batch: int, expected_shape) -> np.ndarray:
-    """Integer class labels as a contiguous int64 (batch,) array."""
-    if t.shape != tuple(expected_shape):
+def _labels(t: np.ndarray, pred_shape) -> np.ndarray:
+    """Integer class labels as a contiguous int64 1-D array (one label per row)."""
+    if t.shape != tuple(pred_shape[:-1]):
         raise ValueError(
-            f"SoftmaxCrossEntropyLoss: target must be labels of shape {tuple(expected_shape)} "
-            f"or probabilities of the shape of pred, got {t.shape}"
+            f"SoftmaxCrossEntropyLoss: target must be labels of shape {tuple(pred_shape[:-1])} "
+            f"or probabilities of shape {tuple(pred_shape)}, got {t.shape}"
         )
     if t.dtype.kind == "f":
         if not np.all(np.isfinite(t)) or np.any(t != np.round(t)):
@@ -127,4 +141,4 @@ def _labels(t: np.ndarray, batch: int, expected_shape) -> np.ndarray:
         raise TypeError(f"SoftmaxCrossEntropyLoss: labels must be integers, got dtype {t.dtype}")
     if t.dtype.kind == "u" and t.size and t.max() > np.iinfo(np.int64).max:
         raise ValueError(f"SoftmaxCrossEntropyLoss: label {t.max()} is out of range")
-    return np.ascontiguousarray(t, dtype=np.int64).reshape(batch)
+    return np.ascontiguousarray(t, dtype=np.int64).reshape(-1)

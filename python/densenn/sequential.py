@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._convert import as_float_array, as_numeric_array, check_lr
-from .layers import Activation, Dense
+from ._convert import as_float_array, as_matrix, as_numeric_array, check_lr
+from .layers import Activation, Dense, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, _core_class
+from .losses import BCEWithLogitsLoss, MSELoss, SoftmaxCrossEntropyLoss
+
+# Layers and losses whose whole computation is in the C++ core; a Sequential made only of these
+# runs each forward, backward, step and train_step as one call into C++.
+_BUILT_IN_LAYERS = (Dense, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax)
+_BUILT_IN_LOSSES = (MSELoss, BCEWithLogitsLoss, SoftmaxCrossEntropyLoss)
 
 
 class Sequential:
@@ -24,8 +30,15 @@ class Sequential:
                 raise TypeError(f"layer {i} ({type(layer).__name__}) has no forward/backward methods")
         self._layers = list(layers)
         self.dtype = _common_dtype(self._layers)
-        self._input_width = _check_sizes_chain(self._layers)
-        self._out_shape = None  # the last training forward's output shape
+        self._input_width, self._output_width = _check_sizes_chain(self._layers)
+        self._in_shape = self._out_shape = None  # shapes of the last training forward
+        self._core = self._core_network()
+
+    def _core_network(self):
+        """The C++ Sequential over these very layer objects, when every layer is built in."""
+        if self.dtype is None or any(type(layer) not in _BUILT_IN_LAYERS for layer in self._layers):
+            return None
+        return _core_class("Sequential", self.dtype)([layer._impl_for(self.dtype) for layer in self._layers])
 
     # ---- the container ------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -61,15 +74,27 @@ class Sequential:
 
     def forward(self, x) -> np.ndarray:
         """The network's output for ``x`` ``(batch, in)`` or ``(in,)``, keeping state for backward."""
-        out = self._prepare(x)
-        for layer in self._layers:
-            out = layer.forward(out)
-        self._out_shape = np.shape(out)
+        arr = self._prepare(x)
+        if self._core is not None:
+            if arr.ndim == 2:
+                out = self._core.forward(arr)
+            else:
+                out = self._core.forward(as_matrix(arr)).reshape(-1)
+        else:
+            out = arr
+            for layer in self._layers:
+                out = layer.forward(out)
+        self._in_shape, self._out_shape = arr.shape, np.shape(out)
         return out
 
     def predict(self, x) -> np.ndarray:
         """The output for ``x`` without training state: gradients and backward are unaffected."""
-        out = self._prepare(x)
+        arr = self._prepare(x)
+        if self._core is not None:
+            if arr.ndim == 2:
+                return self._core.predict(arr)
+            return self._core.predict(as_matrix(arr)).reshape(-1)
+        out = arr
         for layer in self._layers:
             out = layer.predict(out) if hasattr(layer, "predict") else layer.forward(out)
         return out
@@ -84,6 +109,9 @@ class Sequential:
                 f"Sequential.backward: expected grad of shape {self._out_shape} (the last forward's "
                 f"output), got {grad.shape}"
             )
+        if self._core is not None:
+            dx = self._core.backward(as_matrix(grad))
+            return dx if len(self._in_shape) == 2 else dx.reshape(self._in_shape)
         for layer in reversed(self._layers):
             grad = layer.backward(grad)
         return grad
@@ -91,18 +119,38 @@ class Sequential:
     def step(self, lr) -> None:
         """Plain SGD on every parameter: ``p -= lr * grad``, in place."""
         lr = check_lr(lr)
+        if self._core is not None:
+            return self._core.step(lr)
         for layer in self._layers:
             if hasattr(layer, "step"):
                 layer.step(lr)
+
+    def train_step(self, x, target, loss, lr) -> float:
+        """One SGD training step; returns the loss before the update.
+
+        The same as ``loss.forward(model.forward(x), target)``, ``model.backward(loss.backward())``,
+        ``model.step(lr)``, but in one call into C++ when the layers and the loss are built in
+        (the first layer's unused dE/dx is not computed then).
+        """
+        lr = check_lr(lr)
+        arr = self._prepare(x)
+        if self._core is None or type(loss) not in _BUILT_IN_LOSSES or arr.ndim != 2:
+            value = loss.forward(self.forward(arr), target)
+            self.backward(loss.backward())
+            self.step(lr)
+            return value
+        out_shape = (arr.shape[0], self._output_width)
+        value = loss._train_step(self._core, arr, target, lr, out_shape)
+        self._in_shape, self._out_shape = arr.shape, out_shape
+        return value
 
     def _prepare(self, x) -> np.ndarray:
         # Checked here, before any layer runs, so that a wrong width changes no layer's state.
         arr = as_float_array(x, self.dtype, name="x")
         width = self._input_width
         if width is not None and arr.shape[-1] != width:
-            raise ValueError(
-                f"Sequential: expected x of shape (batch, {width}) or ({width},), got {arr.shape}"
-            )
+            expected = f"(batch, {width}) or ({width},)"
+            raise ValueError(f"Sequential: expected x of shape {expected}, got {arr.shape}")
         return arr
 
     # ---- parameters ---------------------------------------------------------------------------
@@ -167,10 +215,11 @@ def _common_dtype(layers):
 
 
 def _check_sizes_chain(layers):
-    """Checks that each Dense's in_features equals the width reaching it; returns the input width.
+    """Checks that each Dense's in_features equals the width reaching it.
 
-    Activations keep the width; after a user-defined layer the width is unknown. The result is
-    the width the first layer expects, or None when no Dense comes before an unknown layer.
+    Activations keep the width; after a user-defined layer the width is unknown. Returns the
+    width the first layer expects (None when no Dense comes before an unknown layer) and the
+    width of the output (None when unknown).
     """
     width, previous, input_width, known = None, None, None, True
     for i, layer in enumerate(layers):
@@ -185,4 +234,4 @@ def _check_sizes_chain(layers):
             width, previous = layer.out_features, i
         elif not isinstance(layer, (Activation, Sequential)):
             width, known = None, False
-    return input_width
+    return input_width, width

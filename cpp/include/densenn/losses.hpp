@@ -3,6 +3,8 @@
 // forward(pred, target) returns the loss and remembers what backward needs (a copy, never a
 // pointer into the caller's data). backward(grad) then writes dL/dpred, with pred's shape;
 // it throws StateError before any forward. The loss owns the mean: layers never rescale.
+// check(rows, cols, target) throws exactly when forward would refuse a (rows, cols) prediction
+// with this target, so that a caller can validate before it changes anything.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +21,7 @@ class MSELoss {
   T forward(MatrixView<const T> pred, MatrixView<const T> target);
   void backward(MatrixView<T> grad) const;
   Matrix<T> backward() const;
+  static void check(index_t rows, index_t cols, MatrixView<const T> target);
 
  private:
   Matrix<T> pred_, target_;
@@ -36,6 +39,8 @@ class SoftmaxCrossEntropyLoss {
   T forward(MatrixView<const T> logits, MatrixView<const T> target_probabilities);
   void backward(MatrixView<T> grad) const;
   Matrix<T> backward() const;
+  static void check(index_t rows, index_t classes, const std::int64_t* labels);
+  static void check(index_t rows, index_t classes, MatrixView<const T> target_probabilities);
 
  private:
   Matrix<T> probs_, soft_target_;
@@ -51,6 +56,7 @@ class BCEWithLogitsLoss {
   T forward(MatrixView<const T> logits, MatrixView<const T> target);
   void backward(MatrixView<T> grad) const;
   Matrix<T> backward() const;
+  static void check(index_t rows, index_t cols, MatrixView<const T> target);
 
  private:
   Matrix<T> logits_, target_;

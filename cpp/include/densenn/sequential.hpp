@@ -12,7 +12,7 @@
 namespace densenn {
 
 // A stack of layers with its own reusable buffers: after the first call with a given batch size,
-// forward, backward and step allocate nothing.
+// forward, backward and step allocate nothing. Copies of a Sequential share their layers.
 //
 // The views that forward, predict and backward return point into the network's buffers: they
 // stay valid until the next call of the same method (copy them to keep them).
@@ -47,6 +47,25 @@ class Sequential {
   // Plain SGD on every parameter: p -= lr * grad.
   void step(T lr);
 
+  // The output width for inputs of `in` columns; throws ShapeError if the layers refuse them.
+  index_t output_cols(index_t in) const;
+
+  // One whole training step in one call: forward, loss, backward (without the unused dE/dx of
+  // the first layer), SGD. `loss` is one of the losses of losses.hpp and `target` what its
+  // forward takes (a target matrix, or labels). Returns the loss before the update. The input
+  // and the target are checked first: a step that throws changes nothing.
+  template <typename Loss, typename Target>
+  T train_step(MatrixView<const T> x, const Target& target, Loss& loss, T lr) {
+    Loss::check(x.rows(), output_cols(x.cols()), target);
+    const MatrixView<const T> y = forward(x);
+    const T value = loss.forward(y, target);
+    loss_grad_.resize(y.rows(), y.cols());
+    loss.backward(loss_grad_.view());
+    backward(loss_grad_.view(), /*need_input_grad=*/false);
+    step(lr);
+    return value;
+  }
+
  private:
   MatrixView<const T> run(MatrixView<const T> x, bool training, std::vector<Matrix<T>>& outputs);
 
@@ -56,6 +75,7 @@ class Sequential {
   bool width_known_ = true;             // false once a layer of unknown width was added
   std::vector<Matrix<T>> train_outputs_, predict_outputs_;  // each layer's output
   Matrix<T> grad_[2];                   // backward ping-pongs between these
+  Matrix<T> loss_grad_;                 // dE/doutput inside train_step
   bool has_forward_ = false;
 };
 

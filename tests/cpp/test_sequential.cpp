@@ -1,0 +1,119 @@
+// Sequential<T>: the same results as driving its layers by hand, train_step as the composed step.
+#include <cstring>
+#include <memory>
+#include <type_traits>
+
+#include "check.hpp"
+#include "densenn/densenn.hpp"
+#include "naive.hpp"
+
+using namespace densenn;
+
+template <typename T>
+Matrix<T> matrix(index_t rows, index_t cols, std::uint64_t seed) {
+  Matrix<T> m(rows, cols);
+  const auto v = naive::values<T>(rows * cols, seed);
+  std::copy(v.begin(), v.end(), m.data());
+  return m;
+}
+
+template <typename T>
+bool same_bits(MatrixView<const T> a, MatrixView<const T> b) {
+  return a.rows() == b.rows() && a.cols() == b.cols() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
+}
+
+template <typename T>
+Sequential<T> small_net() {
+  Sequential<T> net;
+  net.add(Dense<T>(5, 8, 1)).add(Tanh<T>()).add(Dense<T>(8, 4, 2)).add(LeakyReLU<T>(T(0.1))).add(Dense<T>(4, 3, 3));
+  return net;
+}
+
+// The parameters of every Dense layer, flattened, for bitwise comparison.
+template <typename T>
+std::vector<T> all_parameters(const Sequential<T>& net) {
+  std::vector<T> out;
+  for (index_t i = 0; i < net.size(); ++i)
+    if (auto* d = dynamic_cast<Dense<T>*>(&net[i])) out.insert(out.end(), d->parameters().begin(), d->parameters().end());
+  return out;
+}
+
+template <typename T>
+void check_matches_layer_by_layer() {
+  Sequential<T> net = small_net<T>(), twin = small_net<T>();
+  const auto x = matrix<T>(6, 5, 11), dy = matrix<T>(6, 3, 12);
+  MatrixView<const T> y = net.forward(x);
+  Matrix<T> h = x;
+  for (index_t i = 0; i < twin.size(); ++i) h = twin[i].forward(h);
+  CHECK(same_bits<T>(y, h));
+  CHECK(same_bits<T>(net.predict(x), h));
+
+  MatrixView<const T> dx = net.backward(dy);
+  Matrix<T> g = dy;
+  for (index_t i = twin.size(); i-- > 0;) g = twin[i].backward(g);
+  CHECK(same_bits<T>(dx, g));
+  CHECK(net.backward(dy, false).size() == 0);  // no dE/dx asked for: none computed
+  net.step(T(0.1));
+  for (index_t i = 0; i < twin.size(); ++i) twin[i].step(T(0.1));
+  CHECK(all_parameters(net) == all_parameters(twin));
+}
+
+template <typename T>
+void check_train_step_is_the_composed_step() {
+  Sequential<T> net = small_net<T>(), twin = small_net<T>();
+  const auto x = matrix<T>(6, 5, 21), target = matrix<T>(6, 3, 22);
+  const std::vector<int> labels = {0, 2, 1, 1, 0, 2};
+  MSELoss<T> mse, mse_twin;
+  SoftmaxCrossEntropyLoss<T> ce, ce_twin;
+  for (int step = 0; step < 3; ++step) {
+    const T a = net.train_step(x, MatrixView<const T>(target), mse, T(0.05));
+    const T b = mse_twin.forward(twin.forward(x), target);
+    twin.backward(mse_twin.backward());
+    twin.step(T(0.05));
+    CHECK(a == b);
+    const std::vector<std::int64_t> wide(labels.begin(), labels.end());
+    const T c = net.train_step(x, wide.data(), ce, T(0.05));
+    const T d = ce_twin.forward(twin.forward(x), labels);
+    twin.backward(ce_twin.backward());
+    twin.step(T(0.05));
+    CHECK(c == d);
+  }
+  CHECK(all_parameters(net) == all_parameters(twin));
+}
+
+template <typename T>
+void check_errors_change_nothing() {
+  Sequential<T> net = small_net<T>();
+  CHECK_THROWS(net.backward(matrix<T>(2, 3, 1)), StateError);
+  const auto x = matrix<T>(4, 5, 31);
+  net.forward(x);
+  net.backward(matrix<T>(4, 3, 32));
+  const std::vector<T> params = all_parameters(net);
+  CHECK_THROWS_WITH(net.forward(matrix<T>(4, 6, 1)), ShapeError, "expected input with 5 features, got 6");
+  CHECK_THROWS(net.backward(matrix<T>(4, 2, 1)), ShapeError);
+  MSELoss<T> mse;
+  SoftmaxCrossEntropyLoss<T> ce;
+  const Matrix<T> wrong_target = matrix<T>(4, 2, 33);
+  CHECK_THROWS(net.train_step(x, MatrixView<const T>(wrong_target), mse, T(0.1)), ShapeError);
+  const std::int64_t bad_labels[4] = {0, 1, 3, 0};
+  CHECK_THROWS_WITH(net.train_step(x, bad_labels, ce, T(0.1)), std::invalid_argument, "out of range");
+  CHECK(all_parameters(net) == params);
+  CHECK_THROWS_WITH(Sequential<T>().add(Dense<T>(5, 8, 0)).add(ReLU<T>()).add(Dense<T>(7, 2, 0)), ShapeError,
+                    "expects 7 input features");
+  CHECK_THROWS(net[net.size()], std::out_of_range);
+}
+
+TEST(sequential_matches_layer_by_layer) {
+  check_matches_layer_by_layer<float>();
+  check_matches_layer_by_layer<double>();
+}
+
+TEST(train_step_is_the_composed_step) {
+  check_train_step_is_the_composed_step<float>();
+  check_train_step_is_the_composed_step<double>();
+}
+
+TEST(sequential_errors_change_nothing) {
+  check_errors_change_nothing<float>();
+  check_errors_change_nothing<double>();
+}
