@@ -173,10 +173,12 @@ class Dense(Layer):
         self._dense.step(check_lr(lr))
 
     def named_parameters(self):
+        """[("weight", view), ("bias", view)] (no bias entry when built with bias=False)."""
         params = [("weight", self._weight)]
         return params + ([("bias", self._bias)] if self._bias is not None else [])
 
     def gradients(self):
+        """[grad_weight, grad_bias], in the order of parameters()."""
         return [self._grad_weight] + ([self._grad_bias] if self._grad_bias is not None else [])
 
     def _clone(self, dtype) -> Dense:
