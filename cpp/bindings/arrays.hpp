@@ -4,6 +4,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <cstdint>
 #include <string>
 
 #include "densenn/matrix.hpp"
@@ -17,11 +18,19 @@ namespace py = pybind11;
 template <typename T>
 using CArray = py::array_t<T, py::array::c_style>;
 
+// Kernels may use aligned loads: an array built over an odd byte offset is refused, not misread.
+template <typename T>
+void check_aligned(const CArray<T>& a, const char* name) {
+  if (reinterpret_cast<std::uintptr_t>(a.data()) % alignof(T) != 0)
+    throw ShapeError(std::string(name) + " is not aligned for its dtype; pass a copy (np.require(a, requirements='A'))");
+}
+
 // The (rows, cols) view of a 2-D array; anything else is a ShapeError (ValueError).
 template <typename T>
 MatrixView<const T> matrix_view(const CArray<T>& a, const char* name) {
   if (a.ndim() != 2)
     throw ShapeError(std::string(name) + " must be 2-D (batch, features), got " + std::to_string(a.ndim()) + "-D");
+  check_aligned(a, name);
   return {a.data(), a.shape(0), a.shape(1)};
 }
 

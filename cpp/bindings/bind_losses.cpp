@@ -55,6 +55,7 @@ void bind_all(py::module_& m) {
         if (labels.ndim() != 1 || labels.shape(0) != z.rows())
           throw ShapeError("labels: expected shape (" + std::to_string(z.rows()) + ",), got " +
                            std::to_string(labels.ndim()) + "-D array of " + std::to_string(labels.size()) + " values");
+        check_aligned(labels, "labels");
         const std::int64_t* l = labels.data();
         py::gil_scoped_release nogil;
         return loss.forward(z, l);

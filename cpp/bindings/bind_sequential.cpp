@@ -111,6 +111,7 @@ void bind_all(py::module_& m) {
         if (labels.ndim() != 1 || labels.shape(0) != xv.rows())
           throw ShapeError("labels: expected shape (" + std::to_string(xv.rows()) + ",), got " +
                            std::to_string(labels.ndim()) + "-D array of " + std::to_string(labels.size()) + " values");
+        check_aligned(labels, "labels");
         const std::int64_t* l = labels.data();
         py::gil_scoped_release nogil;
         return net.train_step(xv, l, loss, lr);

@@ -42,17 +42,22 @@ def as_float_array(x, dtype=None, name: str = "x") -> np.ndarray:
     """x as a C-contiguous 1-D or 2-D array of `dtype`, copied only when needed.
 
     With dtype None, float32 input stays float32 and everything else becomes float64 (as NumPy's
-    ufuncs promote). Strided, Fortran-order and read-only arrays are read correctly; the result is
-    never a view that the core could write through into the caller's data (the core only reads).
+    ufuncs promote). Strided, Fortran-order, unaligned and read-only arrays are read correctly (the
+    core only reads its inputs, so the caller's own array is passed on when it already fits).
     """
-    if type(x) is np.ndarray and x.dtype == dtype and x.flags.c_contiguous and 1 <= x.ndim <= 2:
+    if type(x) is np.ndarray and x.dtype == dtype and 1 <= x.ndim <= 2 and x.flags.carray:
         return x  # the common case, kept cheap: nothing to check or convert
     arr = as_numeric_array(x, name)
     if arr.ndim == 0 or arr.ndim > 2:
         raise ValueError(f"{name} must be 1-D (features,) or 2-D (batch, features), got shape {arr.shape}")
     if dtype is None:
         dtype = np.float32 if arr.dtype == np.float32 else np.float64
-    return np.ascontiguousarray(arr, dtype=dtype)
+    return contiguous(arr, dtype)
+
+
+def contiguous(arr: np.ndarray, dtype) -> np.ndarray:
+    """arr as a C-contiguous, aligned array of dtype: itself when it already is one, else a copy."""
+    return np.require(arr, dtype=dtype, requirements="CA")
 
 
 def as_matrix(arr: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _core
-from ._convert import as_float_array, as_matrix, as_numeric_array
+from ._convert import as_float_array, as_matrix, as_numeric_array, contiguous
 
 _SUFFIX = {np.dtype(np.float32): "float32", np.dtype(np.float64): "float64"}
 
@@ -113,7 +113,7 @@ class SoftmaxCrossEntropyLoss(Loss):
     def _target(self, shape, dtype, target) -> np.ndarray:
         t = as_numeric_array(target, "target")
         if t.shape == shape and t.ndim >= 1 and not (len(shape) == 1 and t.dtype.kind in "iub"):
-            return as_matrix(np.ascontiguousarray(t, dtype=dtype))  # class probabilities
+            return as_matrix(contiguous(t, dtype))  # class probabilities
         return _labels(t, pred_shape=shape)
 
     def _forward(self, impl, z, t):
@@ -141,4 +141,4 @@ def _labels(t: np.ndarray, pred_shape) -> np.ndarray:
         raise TypeError(f"SoftmaxCrossEntropyLoss: labels must be integers, got dtype {t.dtype}")
     if t.dtype.kind == "u" and t.size and t.max() > np.iinfo(np.int64).max:
         raise ValueError(f"SoftmaxCrossEntropyLoss: label {t.max()} is out of range")
-    return np.ascontiguousarray(t, dtype=np.int64).reshape(-1)
+    return contiguous(t, np.int64).reshape(-1)
