@@ -1,5 +1,7 @@
 """Shared fixtures: the dtypes under test, the one place their tolerances live, and an optional torch."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -33,6 +35,8 @@ def assert_close():
 @pytest.fixture
 def torch():
     """The torch module, or a skip saying why the PyTorch cross-checks did not run."""
+    if os.environ.get("DENSENN_SKIP_TORCH"):  # e.g. under a sanitizer, which torch's libraries trip
+        pytest.skip("DENSENN_SKIP_TORCH is set: the PyTorch cross-checks are skipped")
     return pytest.importorskip("torch", reason="torch is not installed: the PyTorch cross-checks are skipped")
 
 
