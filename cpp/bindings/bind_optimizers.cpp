@@ -1,6 +1,7 @@
 // Bindings of SGD and Adam, for float32 and float64 (classes SGD_float32, Adam_float64, ...).
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
 #include <algorithm>
 #include <cstdint>

@@ -15,18 +15,23 @@ from . import _core
 from .gradcheck import gradcheck
 from .layers import Dense, Layer, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .losses import BCEWithLogitsLoss, Loss, MSELoss, SoftmaxCrossEntropyLoss
+from .optimizers import SGD, Adam, AdamW, Optimizer
 from .sequential import Sequential
 from .threads import get_num_threads, set_num_threads
 
 __version__: str = _core.__version__
 
 __all__ = [
+    "SGD",
+    "Adam",
+    "AdamW",
     "BCEWithLogitsLoss",
     "Dense",
     "Layer",
     "LeakyReLU",
     "Loss",
     "MSELoss",
+    "Optimizer",
     "ReLU",
     "Sequential",
     "Sigmoid",
