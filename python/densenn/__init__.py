@@ -18,6 +18,7 @@ from .losses import BCEWithLogitsLoss, Loss, MSELoss, SoftmaxCrossEntropyLoss
 from .optimizers import SGD, Adam, AdamW, Optimizer
 from .sequential import Sequential
 from .threads import get_num_threads, set_num_threads
+from .training import Callback, EarlyStopping, History
 
 __version__: str = _core.__version__
 
@@ -26,7 +27,10 @@ __all__ = [
     "Adam",
     "AdamW",
     "BCEWithLogitsLoss",
+    "Callback",
     "Dense",
+    "EarlyStopping",
+    "History",
     "Layer",
     "LeakyReLU",
     "Loss",

@@ -1,4 +1,4 @@
-"""Command line: ``python -m densenn --version``."""
+"""Command line: ``python -m densenn demo``, ``python -m densenn --version``."""
 
 from __future__ import annotations
 
@@ -13,9 +13,15 @@ def main(argv=None) -> int:
         prog="python -m densenn", description="densenn: small, fast dense networks."
     )
     parser.add_argument("--version", action="version", version=f"densenn {__version__}")
-    parser.parse_args(argv)
-    parser.print_help()
-    return 0
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    from . import demo  # each command module adds its own subparser and handler (func)
+
+    demo.add_parser(commands)
+    args = parser.parse_args(argv)
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return 0
+    return args.func(args)
 
 
 if __name__ == "__main__":

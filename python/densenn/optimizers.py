@@ -69,6 +69,11 @@ def _flag(value, name: str) -> bool:
     return bool(value)
 
 
+def _settings(group: dict) -> dict:
+    """A group's settings without its params; lists copied, so that changing one in place is seen."""
+    return {k: (tuple(v) if isinstance(v, list) else v) for k, v in group.items() if k != "params"}
+
+
 class Optimizer:
     """Base of densenn's optimizers: torch.optim's ``param_groups``, ``step``, ``zero_grad``, state dicts.
 
@@ -85,6 +90,7 @@ class Optimizer:
         self._slots: list[tuple[object, int]] = []  # (C++ optimizer, index in it) per parameter, in order
         self._impls: list[dict] = []  # per group: {dtype: C++ optimizer}
         self._applied: list[tuple] = []  # per group: the options its C++ optimizers hold
+        self._raw: list[dict] = []  # per group: the settings as given, when last applied
         self._addresses: set[int] = set()
         if isinstance(params, (np.ndarray, dict)) or not hasattr(params, "__iter__"):
             raise TypeError(
@@ -128,6 +134,7 @@ class Optimizer:
         self.param_groups.append(group)
         self._impls.append(impls)
         self._applied.append(options)
+        self._raw.append(_settings(group))
 
     def _options(self, group: dict) -> tuple:
         """The group's settings as the C++ constructor's arguments; TypeError for non-numbers."""
@@ -141,11 +148,16 @@ class Optimizer:
 
     def _sync(self, index: int) -> None:
         """Hands changed settings of group ``index`` (a scheduler's new lr, say) to its C++ optimizers."""
-        options = self._options(self.param_groups[index])
+        group = self.param_groups[index]
+        raw = _settings(group)
+        if raw == self._raw[index]:  # the common case, kept cheap: nothing changed since the last step
+            return
+        options = self._options(group)
         if options != self._applied[index]:
             for impl in self._impls[index].values():
                 impl.set_options(*options)  # checked in C++: ValueError for what torch.optim rejects
             self._applied[index] = options
+        self._raw[index] = raw
 
     def step(self, closure=None):
         """One update of every parameter, in place, from the gradients of the last backward.
@@ -202,7 +214,9 @@ class Optimizer:
         except (TypeError, KeyError) as e:
             raise ValueError("optimizer state_dict must have 'state' and 'param_groups' entries") from e
         if not isinstance(state, dict) or not all(isinstance(g, dict) and "params" in g for g in groups):
-            raise ValueError("optimizer state_dict: 'state' must be a dict and each group a dict with 'params'")
+            raise ValueError(
+                "optimizer state_dict: 'state' must be a dict and each group a dict with 'params'"
+            )
         counts = [len(saved["params"]) for saved in groups]
         if counts != [len(group["params"]) for group in self.param_groups]:
             raise ValueError("loaded state dict has a different number of parameter groups or parameters")

@@ -6,6 +6,9 @@ import numpy as np
 
 from ._convert import as_float_array, as_numeric_array, check_lr
 from .layers import Activation, Dense
+from .training import History, check_batch_size
+from .training import evaluate as _evaluate
+from .training import fit as _fit
 
 
 class Sequential:
@@ -67,9 +70,18 @@ class Sequential:
         self._out_shape = np.shape(out)
         return out
 
-    def predict(self, x) -> np.ndarray:
-        """The output for ``x`` without training state: gradients and backward are unaffected."""
+    def predict(self, x, *, batch_size=None) -> np.ndarray:
+        """The output for ``x`` without training state: gradients and backward are unaffected.
+
+        With ``batch_size``, the rows go through in chunks of that many (less memory at once; the
+        result is the same).
+        """
         out = self._prepare(x)
+        if batch_size is not None:
+            batch_size = check_batch_size(batch_size)
+            if out.ndim == 2 and out.shape[0] > batch_size:
+                chunks = [self.predict(out[i : i + batch_size]) for i in range(0, out.shape[0], batch_size)]
+                return np.concatenate(chunks)
         for layer in self._layers:
             out = layer.predict(out) if hasattr(layer, "predict") else layer.forward(out)
         return out
@@ -152,6 +164,52 @@ class Sequential:
 
     def _clone(self, dtype) -> Sequential:
         return Sequential(*[layer._clone(dtype) for layer in self._layers])
+
+    # ---- training conveniences (densenn.training) ---------------------------------------------
+    def fit(
+        self,
+        x,
+        y,
+        *,
+        loss,
+        optimizer=None,
+        lr=None,
+        epochs=1,
+        batch_size=32,
+        shuffle=True,
+        validation_data=None,
+        validation_split=0.0,
+        seed=None,
+        progress=True,
+        callbacks=None,
+        metrics=None,
+    ) -> History:
+        """Trains on ``(x, y)`` in mini-batches and returns the per-epoch History (Keras style).
+
+        ``model.fit(x, y, loss="cross_entropy", optimizer="adam", epochs=10, validation_split=0.2)``;
+        every argument is described in ``densenn.training.fit``.
+        """
+        return _fit(
+            self,
+            x,
+            y,
+            loss=loss,
+            optimizer=optimizer,
+            lr=lr,
+            epochs=epochs,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            validation_data=validation_data,
+            validation_split=validation_split,
+            seed=seed,
+            progress=progress,
+            callbacks=callbacks,
+            metrics=metrics,
+        )
+
+    def evaluate(self, x, y, loss, *, batch_size=None, metrics=None) -> dict[str, float]:
+        """``{"loss": ..., "accuracy": ...}`` on ``(x, y)``, without touching training state."""
+        return _evaluate(self, x, y, loss, batch_size=batch_size, metrics=metrics)
 
 
 def _common_dtype(layers):
