@@ -86,6 +86,8 @@ class History(Mapping):
             names = keys
         if not names:
             raise ValueError("History.plot: the history is empty (fit ran no epoch)")
+        from matplotlib.ticker import MaxNLocator
+
         if path is None:
             from matplotlib import pyplot as plt  # interactive: a window or a notebook cell
 
@@ -102,6 +104,7 @@ class History(Mapping):
                     ax.plot(epochs, self.history[key], marker="o" if len(epochs) < 30 else None, label=label)
             ax.set_title(name)
             ax.set_xlabel("epoch")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.grid(alpha=0.3)
             ax.legend()
         fig.tight_layout()
