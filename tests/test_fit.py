@@ -1,7 +1,9 @@
 """fit, evaluate and batched predict: the loop they run, History, validation, callbacks, progress, errors."""
 
 import io
+import re
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -453,3 +455,16 @@ def test_the_digits_loader_reads_what_scikit_learn_loads(monkeypatch):
     pixels, labels = densenn.demo.load_digits()
     np.testing.assert_array_equal(pixels, digits.data)
     np.testing.assert_array_equal(labels, digits.target)
+
+
+def test_readme_fit_section_runs(monkeypatch, tmp_path, capsys):
+    pytest.importorskip("sklearn", reason="scikit-learn is not installed: the README's fit example needs it")
+    pytest.importorskip("matplotlib", reason="matplotlib is not installed: the README's fit example plots")
+    readme = Path(__file__).resolve().parent.parent / "README.md"
+    section = readme.read_text(encoding="utf-8").split("## Training with fit", 1)[1]
+    block = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    monkeypatch.chdir(tmp_path)  # the example writes curves.png
+    exec(compile(block, str(readme), "exec"), {"__name__": "__readme__"})
+    out = capsys.readouterr().out
+    assert "['loss', 'accuracy', 'val_loss', 'val_accuracy']" in out and "'accuracy': 0.9" in out
+    assert (tmp_path / "curves.png").stat().st_size > 5000
