@@ -123,6 +123,31 @@ def test_first_sgd_step_initialises_the_buffer_to_the_gradient():
     assert np.array_equal(opt.state_dict()["state"][0]["momentum_buffer"], [[1.4, -2.8]])
 
 
+def test_param_groups_and_setting_changes_match_numpy_reference(rng, assert_close):
+    # Two groups with their own settings; between steps, a new lr and betas changed in place (as a
+    # scheduler would) apply from the next step on, with the state carried over.
+    model = mlp(np.float64)
+    p = model.parameters()
+    opt = dn.Adam([{"params": p[:4]}, {"params": p[4:], "lr": 0.05, "betas": [0.8, 0.9]}], lr=0.01)
+    settings = [dict(lr=0.01, betas=(0.9, 0.999)), dict(lr=0.05, betas=(0.8, 0.9))]
+    states = [{}, {}]
+    loss_fn = dn.MSELoss()
+    x, y = rng.normal(size=(10, 6)), rng.normal(size=(10, 3))
+    for step in range(8):
+        if step == 4:
+            opt.param_groups[0]["lr"] = settings[0]["lr"] = 0.002
+            opt.param_groups[1]["betas"][0] = 0.5
+            settings[1]["betas"] = (0.5, 0.9)
+        loss_fn.forward(model.forward(x), y)
+        model.backward(loss_fn.backward())
+        params, grads = model.parameters(), model.gradients()
+        want = reference_adam(params[:4], grads[:4], states[0], **settings[0])
+        want += reference_adam(params[4:], grads[4:], states[1], **settings[1])
+        opt.step()
+        for got, expected in zip(model.parameters(), want):
+            assert_close(got, expected, np.float64)
+
+
 # ---- against torch.optim -----------------------------------------------------------------------------
 
 TORCH_CASES = {

@@ -70,8 +70,15 @@ def _flag(value, name: str) -> bool:
 
 
 def _settings(group: dict) -> dict:
-    """A group's settings without its params; lists copied, so that changing one in place is seen."""
-    return {k: (tuple(v) if isinstance(v, list) else v) for k, v in group.items() if k != "params"}
+    """A group's settings without its params, as comparable values: lists and arrays become tuples
+    (a copy, so that changing one in place is seen, and no array comparison to truth-test)."""
+
+    def frozen(v):
+        if isinstance(v, np.ndarray) and v.ndim > 0:
+            return tuple(v.tolist())
+        return tuple(v) if isinstance(v, list) else v
+
+    return {k: frozen(v) for k, v in group.items() if k != "params"}
 
 
 class Optimizer:

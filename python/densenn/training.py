@@ -257,16 +257,18 @@ def _binary_accuracy(logits: np.ndarray, target: np.ndarray) -> float:
 
 
 def _metrics(metrics, loss_fn: Loss) -> list[tuple[str, object]]:
-    accuracy = {SoftmaxCrossEntropyLoss: _categorical_accuracy, BCEWithLogitsLoss: _binary_accuracy}.get(
-        type(loss_fn)
-    )
+    accuracy = None
+    if isinstance(loss_fn, SoftmaxCrossEntropyLoss):
+        accuracy = _categorical_accuracy
+    elif isinstance(loss_fn, BCEWithLogitsLoss):
+        accuracy = _binary_accuracy
     if metrics is None:
         return [("accuracy", accuracy)] if accuracy else []
     if isinstance(metrics, str) or callable(metrics):
         metrics = [metrics]
     result = []
     for metric in metrics:
-        if metric in ("accuracy", "acc"):
+        if isinstance(metric, str) and metric in ("accuracy", "acc"):
             if accuracy is None:
                 raise ValueError(f"accuracy needs a classification loss, not {type(loss_fn).__name__}")
             result.append(("accuracy", accuracy))
@@ -517,15 +519,16 @@ def fit(
         for epoch in range(epochs):
             for cb in hooks:
                 cb.on_epoch_begin(epoch)
-            xs, ys = x, y
-            if shuffle:
-                order = rng.permutation(n)
-                xs, ys = x[order], y[order]
+            order = rng.permutation(n) if shuffle else None
             totals = dict.fromkeys(["loss"] + [name for name, _ in metric_fns], 0.0)
             seen = 0
             bar.start(epoch)
             for start in range(0, n, batch_size):
-                xb, yb = xs[start : start + batch_size], ys[start : start + batch_size]
+                if order is None:
+                    xb, yb = x[start : start + batch_size], y[start : start + batch_size]
+                else:  # gathered batch by batch: no shuffled copy of the whole data set
+                    rows = order[start : start + batch_size]
+                    xb, yb = x[rows], y[rows]
                 pred = model.forward(xb)
                 totals["loss"] += loss_fn.forward(pred, yb) * len(xb)
                 for name, fn in metric_fns:
