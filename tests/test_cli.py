@@ -52,8 +52,10 @@ def test_demo_function_returns_its_figures():
     assert f"test accuracy: {result['accuracy']:.2%}" in out.getvalue()
 
 
-def test_demo_reports_bad_arguments():
+def test_demo_reports_bad_arguments(capsys):
     pytest.importorskip("sklearn", reason="scikit-learn is not installed: the demo cannot run")
-    result = run_cli("demo", "--epochs", "1", "--batch-size", "0", "--no-progress")
-    assert result.returncode == 2 and "batch_size must be >= 1" in result.stderr
-    assert run_cli("demo", "--epochs", "many").returncode == 2  # argparse's own usage error
+    assert main(["demo", "--epochs", "1", "--batch-size", "0", "--no-progress"]) == 2
+    assert "batch_size must be >= 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:  # argparse's own usage error
+        main(["demo", "--epochs", "many"])
+    assert exit_info.value.code == 2
