@@ -7,6 +7,8 @@
     model.backward(loss_fn.backward())
     model.step(0.1)
 
+or, Keras style: ``history = model.fit(x, y, loss="cross_entropy", optimizer="adam", epochs=10)``.
+
 Conventions: one sample per row, ``Dense.weight`` is ``(out, in)`` as in ``torch.nn.Linear``;
 backward overwrites gradients; the loss owns the mean over the batch.
 """
@@ -23,7 +25,6 @@ from .training import Callback, EarlyStopping, History
 __version__: str = _core.__version__
 
 __all__ = [
-    "SGD",
     "Adam",
     "AdamW",
     "BCEWithLogitsLoss",
@@ -37,6 +38,7 @@ __all__ = [
     "MSELoss",
     "Optimizer",
     "ReLU",
+    "SGD",
     "Sequential",
     "Sigmoid",
     "Softmax",

@@ -72,8 +72,8 @@ struct AdamStep {
   T beta1, beta2, eps, weight_decay;
   bool decoupled_weight_decay;  // AdamW: p = decay_scale * p instead of adding weight_decay * p to g
   T decay_scale;                // 1 - lr * weight_decay
-  T step_size;              // lr / (1 - beta1^t)
-  T bias_correction2_sqrt;  // sqrt(1 - beta2^t)
+  T step_size;                  // lr / (1 - beta1^t)
+  T bias_correction2_sqrt;      // sqrt(1 - beta2^t)
   bool amsgrad;
 };
 
