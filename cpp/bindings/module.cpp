@@ -9,6 +9,7 @@ namespace densenn::bindings {
 void bind_layers(py::module_& m);
 void bind_losses(py::module_& m);
 void bind_sequential(py::module_& m);
+void bind_optimizers(py::module_& m);
 }  // namespace densenn::bindings
 
 PYBIND11_MODULE(_core, m) {
@@ -32,4 +33,5 @@ PYBIND11_MODULE(_core, m) {
   densenn::bindings::bind_layers(m);
   densenn::bindings::bind_losses(m);
   densenn::bindings::bind_sequential(m);
+  densenn::bindings::bind_optimizers(m);
 }

@@ -7,6 +7,8 @@
     model.backward(loss_fn.backward())
     model.step(0.1)
 
+or, Keras style: ``history = model.fit(x, y, loss="cross_entropy", optimizer="adam", epochs=10)``.
+
 Conventions: one sample per row, ``Dense.weight`` is ``(out, in)`` as in ``torch.nn.Linear``;
 backward overwrites gradients; the loss owns the mean over the batch.
 """
@@ -15,19 +17,28 @@ from . import _core
 from .gradcheck import gradcheck
 from .layers import Dense, Layer, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .losses import BCEWithLogitsLoss, Loss, MSELoss, SoftmaxCrossEntropyLoss
+from .optimizers import SGD, Adam, AdamW, Optimizer
 from .sequential import Sequential
 from .threads import get_num_threads, set_num_threads
+from .training import Callback, EarlyStopping, History
 
 __version__: str = _core.__version__
 
 __all__ = [
+    "Adam",
+    "AdamW",
     "BCEWithLogitsLoss",
+    "Callback",
     "Dense",
+    "EarlyStopping",
+    "History",
     "Layer",
     "LeakyReLU",
     "Loss",
     "MSELoss",
+    "Optimizer",
     "ReLU",
+    "SGD",
     "Sequential",
     "Sigmoid",
     "Softmax",

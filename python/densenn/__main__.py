@@ -1,4 +1,4 @@
-"""Command line: ``python -m densenn --version`` and ``--cmakedir`` (also as the ``densenn`` command)."""
+"""Command line (``python -m densenn`` or ``densenn``): ``demo``, ``--version``, ``--cmakedir``."""
 
 from __future__ import annotations
 
@@ -20,12 +20,18 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--cmakedir", action="store_true", help="print the folder to pass to CMake as densenn_DIR, and exit"
     )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    from . import demo  # each command module adds its own subparser and handler (func)
+
+    demo.add_parser(commands)
     args = parser.parse_args(argv)
     if args.cmakedir:
         print(cmake_dir())
         return 0
-    parser.print_help()
-    return 0
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return 0
+    return args.func(args)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ import numpy.typing
 import typing
 
 __all__: list[str] = [
+    "Adam_float32",
+    "Adam_float64",
     "BCEWithLogitsLoss_float32",
     "BCEWithLogitsLoss_float64",
     "Dense_float32",
@@ -19,6 +21,8 @@ __all__: list[str] = [
     "MSELoss_float64",
     "ReLU_float32",
     "ReLU_float64",
+    "SGD_float32",
+    "SGD_float64",
     "Sequential_float32",
     "Sequential_float64",
     "Sigmoid_float32",
@@ -652,6 +656,298 @@ class Sequential_float64:
         """
     @property
     def size(self) -> int: ...
+
+class SGD_float32:
+    """
+    torch.optim.SGD's update, in place over registered buffers.
+    """
+    def __init__(
+        self,
+        lr: typing.SupportsFloat | typing.SupportsIndex,
+        momentum: typing.SupportsFloat | typing.SupportsIndex,
+        dampening: typing.SupportsFloat | typing.SupportsIndex,
+        weight_decay: typing.SupportsFloat | typing.SupportsIndex,
+        nesterov: bool,
+    ) -> None: ...
+    def __len__(self) -> int:
+        """
+        The number of registered parameters.
+        """
+    def add(self, param: numpy.ndarray, grad: numpy.ndarray) -> None:
+        """
+        Register a parameter array and its gradient array (same size, C-contiguous, writable); both are updated in place and kept alive by the optimizer.
+        """
+    def buffer(
+        self, i: typing.SupportsInt | typing.SupportsIndex, k: typing.SupportsInt | typing.SupportsIndex
+    ) -> typing.Any:
+        """
+        A copy of state buffer k of parameter i (flat), or None before it exists.
+        """
+    def numel(self, i: typing.SupportsInt | typing.SupportsIndex) -> int:
+        """
+        The number of values of parameter i.
+        """
+    def set_buffer(
+        self,
+        i: typing.SupportsInt | typing.SupportsIndex,
+        k: typing.SupportsInt | typing.SupportsIndex,
+        values: typing.Annotated[numpy.typing.ArrayLike, numpy.float32],
+    ) -> None:
+        """
+        Replace state buffer k of parameter i with `values` (numel(i) values), or clear it (none).
+        """
+    def set_options(
+        self,
+        lr: typing.SupportsFloat | typing.SupportsIndex,
+        momentum: typing.SupportsFloat | typing.SupportsIndex,
+        dampening: typing.SupportsFloat | typing.SupportsIndex,
+        weight_decay: typing.SupportsFloat | typing.SupportsIndex,
+        nesterov: bool,
+    ) -> None:
+        """
+        New settings for later steps (checked as torch.optim.SGD checks them); the state is kept.
+        """
+    def set_steps(
+        self, i: typing.SupportsInt | typing.SupportsIndex, steps: typing.SupportsInt | typing.SupportsIndex
+    ) -> None: ...
+    def step(self) -> None:
+        """
+        One update of every registered parameter, in place.
+        """
+    def steps(self, i: typing.SupportsInt | typing.SupportsIndex) -> int:
+        """
+        The number of steps parameter i has taken.
+        """
+    def zero_grad(self) -> None:
+        """
+        Zero every registered gradient array.
+        """
+    @property
+    def buffer_names(self) -> list[str]:
+        """
+        The names of the per-parameter state buffers.
+        """
+
+class Adam_float32:
+    """
+    torch.optim.Adam's update, in place over registered buffers.
+    """
+    def __init__(
+        self,
+        lr: typing.SupportsFloat | typing.SupportsIndex,
+        beta1: typing.SupportsFloat | typing.SupportsIndex,
+        beta2: typing.SupportsFloat | typing.SupportsIndex,
+        eps: typing.SupportsFloat | typing.SupportsIndex,
+        weight_decay: typing.SupportsFloat | typing.SupportsIndex,
+        amsgrad: bool,
+        decoupled_weight_decay: bool,
+    ) -> None: ...
+    def __len__(self) -> int:
+        """
+        The number of registered parameters.
+        """
+    def add(self, param: numpy.ndarray, grad: numpy.ndarray) -> None:
+        """
+        Register a parameter array and its gradient array (same size, C-contiguous, writable); both are updated in place and kept alive by the optimizer.
+        """
+    def buffer(
+        self, i: typing.SupportsInt | typing.SupportsIndex, k: typing.SupportsInt | typing.SupportsIndex
+    ) -> typing.Any:
+        """
+        A copy of state buffer k of parameter i (flat), or None before it exists.
+        """
+    def numel(self, i: typing.SupportsInt | typing.SupportsIndex) -> int:
+        """
+        The number of values of parameter i.
+        """
+    def set_buffer(
+        self,
+        i: typing.SupportsInt | typing.SupportsIndex,
+        k: typing.SupportsInt | typing.SupportsIndex,
+        values: typing.Annotated[numpy.typing.ArrayLike, numpy.float32],
+    ) -> None:
+        """
+        Replace state buffer k of parameter i with `values` (numel(i) values), or clear it (none).
+        """
+    def set_options(
+        self,
+        lr: typing.SupportsFloat | typing.SupportsIndex,
+        beta1: typing.SupportsFloat | typing.SupportsIndex,
+        beta2: typing.SupportsFloat | typing.SupportsIndex,
+        eps: typing.SupportsFloat | typing.SupportsIndex,
+        weight_decay: typing.SupportsFloat | typing.SupportsIndex,
+        amsgrad: bool,
+        decoupled_weight_decay: bool,
+    ) -> None:
+        """
+        New settings for later steps (checked as torch.optim.Adam checks them); the state is kept.
+        """
+    def set_steps(
+        self, i: typing.SupportsInt | typing.SupportsIndex, steps: typing.SupportsInt | typing.SupportsIndex
+    ) -> None: ...
+    def step(self) -> None:
+        """
+        One update of every registered parameter, in place.
+        """
+    def steps(self, i: typing.SupportsInt | typing.SupportsIndex) -> int:
+        """
+        The number of steps parameter i has taken.
+        """
+    def zero_grad(self) -> None:
+        """
+        Zero every registered gradient array.
+        """
+    @property
+    def buffer_names(self) -> list[str]:
+        """
+        The names of the per-parameter state buffers.
+        """
+
+class SGD_float64:
+    """
+    torch.optim.SGD's update, in place over registered buffers.
+    """
+    def __init__(
+        self,
+        lr: typing.SupportsFloat | typing.SupportsIndex,
+        momentum: typing.SupportsFloat | typing.SupportsIndex,
+        dampening: typing.SupportsFloat | typing.SupportsIndex,
+        weight_decay: typing.SupportsFloat | typing.SupportsIndex,
+        nesterov: bool,
+    ) -> None: ...
+    def __len__(self) -> int:
+        """
+        The number of registered parameters.
+        """
+    def add(self, param: numpy.ndarray, grad: numpy.ndarray) -> None:
+        """
+        Register a parameter array and its gradient array (same size, C-contiguous, writable); both are updated in place and kept alive by the optimizer.
+        """
+    def buffer(
+        self, i: typing.SupportsInt | typing.SupportsIndex, k: typing.SupportsInt | typing.SupportsIndex
+    ) -> typing.Any:
+        """
+        A copy of state buffer k of parameter i (flat), or None before it exists.
+        """
+    def numel(self, i: typing.SupportsInt | typing.SupportsIndex) -> int:
+        """
+        The number of values of parameter i.
+        """
+    def set_buffer(
+        self,
+        i: typing.SupportsInt | typing.SupportsIndex,
+        k: typing.SupportsInt | typing.SupportsIndex,
+        values: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    ) -> None:
+        """
+        Replace state buffer k of parameter i with `values` (numel(i) values), or clear it (none).
+        """
+    def set_options(
+        self,
+        lr: typing.SupportsFloat | typing.SupportsIndex,
+        momentum: typing.SupportsFloat | typing.SupportsIndex,
+        dampening: typing.SupportsFloat | typing.SupportsIndex,
+        weight_decay: typing.SupportsFloat | typing.SupportsIndex,
+        nesterov: bool,
+    ) -> None:
+        """
+        New settings for later steps (checked as torch.optim.SGD checks them); the state is kept.
+        """
+    def set_steps(
+        self, i: typing.SupportsInt | typing.SupportsIndex, steps: typing.SupportsInt | typing.SupportsIndex
+    ) -> None: ...
+    def step(self) -> None:
+        """
+        One update of every registered parameter, in place.
+        """
+    def steps(self, i: typing.SupportsInt | typing.SupportsIndex) -> int:
+        """
+        The number of steps parameter i has taken.
+        """
+    def zero_grad(self) -> None:
+        """
+        Zero every registered gradient array.
+        """
+    @property
+    def buffer_names(self) -> list[str]:
+        """
+        The names of the per-parameter state buffers.
+        """
+
+class Adam_float64:
+    """
+    torch.optim.Adam's update, in place over registered buffers.
+    """
+    def __init__(
+        self,
+        lr: typing.SupportsFloat | typing.SupportsIndex,
+        beta1: typing.SupportsFloat | typing.SupportsIndex,
+        beta2: typing.SupportsFloat | typing.SupportsIndex,
+        eps: typing.SupportsFloat | typing.SupportsIndex,
+        weight_decay: typing.SupportsFloat | typing.SupportsIndex,
+        amsgrad: bool,
+        decoupled_weight_decay: bool,
+    ) -> None: ...
+    def __len__(self) -> int:
+        """
+        The number of registered parameters.
+        """
+    def add(self, param: numpy.ndarray, grad: numpy.ndarray) -> None:
+        """
+        Register a parameter array and its gradient array (same size, C-contiguous, writable); both are updated in place and kept alive by the optimizer.
+        """
+    def buffer(
+        self, i: typing.SupportsInt | typing.SupportsIndex, k: typing.SupportsInt | typing.SupportsIndex
+    ) -> typing.Any:
+        """
+        A copy of state buffer k of parameter i (flat), or None before it exists.
+        """
+    def numel(self, i: typing.SupportsInt | typing.SupportsIndex) -> int:
+        """
+        The number of values of parameter i.
+        """
+    def set_buffer(
+        self,
+        i: typing.SupportsInt | typing.SupportsIndex,
+        k: typing.SupportsInt | typing.SupportsIndex,
+        values: typing.Annotated[numpy.typing.ArrayLike, numpy.float64],
+    ) -> None:
+        """
+        Replace state buffer k of parameter i with `values` (numel(i) values), or clear it (none).
+        """
+    def set_options(
+        self,
+        lr: typing.SupportsFloat | typing.SupportsIndex,
+        beta1: typing.SupportsFloat | typing.SupportsIndex,
+        beta2: typing.SupportsFloat | typing.SupportsIndex,
+        eps: typing.SupportsFloat | typing.SupportsIndex,
+        weight_decay: typing.SupportsFloat | typing.SupportsIndex,
+        amsgrad: bool,
+        decoupled_weight_decay: bool,
+    ) -> None:
+        """
+        New settings for later steps (checked as torch.optim.Adam checks them); the state is kept.
+        """
+    def set_steps(
+        self, i: typing.SupportsInt | typing.SupportsIndex, steps: typing.SupportsInt | typing.SupportsIndex
+    ) -> None: ...
+    def step(self) -> None:
+        """
+        One update of every registered parameter, in place.
+        """
+    def steps(self, i: typing.SupportsInt | typing.SupportsIndex) -> int:
+        """
+        The number of steps parameter i has taken.
+        """
+    def zero_grad(self) -> None:
+        """
+        Zero every registered gradient array.
+        """
+    @property
+    def buffer_names(self) -> list[str]:
+        """
+        The names of the per-parameter state buffers.
+        """
 
 def get_num_threads() -> int:
     """

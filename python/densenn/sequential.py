@@ -7,6 +7,9 @@ import numpy as np
 from ._convert import as_float_array, as_matrix, as_numeric_array, check_lr
 from .layers import Activation, Dense, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, _core_class
 from .losses import BCEWithLogitsLoss, MSELoss, SoftmaxCrossEntropyLoss
+from .training import History, check_batch_size
+from .training import evaluate as _evaluate
+from .training import fit as _fit
 
 # Layers and losses whose whole computation is in the C++ core; a Sequential made only of these
 # runs each forward, backward, step and train_step as one call into C++.
@@ -87,9 +90,18 @@ class Sequential:
         self._in_shape, self._out_shape = arr.shape, np.shape(out)
         return out
 
-    def predict(self, x) -> np.ndarray:
-        """The output for ``x`` without training state: gradients and backward are unaffected."""
+    def predict(self, x, *, batch_size=None) -> np.ndarray:
+        """The output for ``x`` without training state: gradients and backward are unaffected.
+
+        With ``batch_size``, the rows go through in chunks of that many (less memory at once; the
+        result is the same).
+        """
         arr = self._prepare(x)
+        if batch_size is not None:
+            batch_size = check_batch_size(batch_size)
+            if arr.ndim == 2 and arr.shape[0] > batch_size:
+                chunks = [self.predict(arr[i : i + batch_size]) for i in range(0, arr.shape[0], batch_size)]
+                return np.concatenate(chunks)
         if self._core is not None:
             if arr.ndim == 2:
                 return self._core.predict(arr)
@@ -200,6 +212,52 @@ class Sequential:
 
     def _clone(self, dtype) -> Sequential:
         return Sequential(*[layer._clone(dtype) for layer in self._layers])
+
+    # ---- training conveniences (densenn.training) ---------------------------------------------
+    def fit(
+        self,
+        x,
+        y,
+        *,
+        loss,
+        optimizer=None,
+        lr=None,
+        epochs=1,
+        batch_size=32,
+        shuffle=True,
+        validation_data=None,
+        validation_split=0.0,
+        seed=None,
+        progress=True,
+        callbacks=None,
+        metrics=None,
+    ) -> History:
+        """Trains on ``(x, y)`` in mini-batches and returns the per-epoch History (Keras style).
+
+        ``model.fit(x, y, loss="cross_entropy", optimizer="adam", epochs=10, validation_split=0.2)``;
+        every argument is described in ``densenn.training.fit``.
+        """
+        return _fit(
+            self,
+            x,
+            y,
+            loss=loss,
+            optimizer=optimizer,
+            lr=lr,
+            epochs=epochs,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            validation_data=validation_data,
+            validation_split=validation_split,
+            seed=seed,
+            progress=progress,
+            callbacks=callbacks,
+            metrics=metrics,
+        )
+
+    def evaluate(self, x, y, loss, *, batch_size=None, metrics=None) -> dict[str, float]:
+        """``{"loss": ..., "accuracy": ...}`` on ``(x, y)``, without touching training state."""
+        return _evaluate(self, x, y, loss, batch_size=batch_size, metrics=metrics)
 
 
 def _common_dtype(layers):

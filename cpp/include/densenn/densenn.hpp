@@ -6,6 +6,7 @@
 #include "densenn/layers.hpp"
 #include "densenn/losses.hpp"
 #include "densenn/matrix.hpp"
+#include "densenn/optimizers.hpp"
 #include "densenn/sequential.hpp"
 #include "densenn/threads.hpp"
 #include "densenn/version.hpp"
