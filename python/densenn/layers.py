@@ -91,6 +91,14 @@ class Layer:
     def _prepare(self, x) -> np.ndarray:
         return as_float_array(x, self._input_dtype(x), name="x")
 
+    def __getstate__(self):
+        # Pickling and copy.deepcopy keep the settings; C++ objects and training state start afresh.
+        state = self.__dict__.copy()
+        state.update(_impl=None, _impl_dtype=None, _in_shape=None, _out_shape=None)
+        if "_impls" in state:
+            state["_impls"] = {}
+        return state
+
 
 class Dense(Layer):
     """Fully connected layer ``y = x W^T + b``; ``weight`` is ``(out_features, in_features)``.
@@ -181,20 +189,32 @@ class Dense(Layer):
         """[grad_weight, grad_bias], in the order of parameters()."""
         return [self._grad_weight] + ([self._grad_bias] if self._grad_bias is not None else [])
 
+    def _settings(self, dtype) -> tuple:
+        has_bias = self._bias is not None
+        return (self.in_features, self.out_features, has_bias, np.dtype(dtype).name, self.init, self.seed)
+
     def _clone(self, dtype) -> Dense:
-        """A new layer of `dtype` with a copy of these parameters."""
-        twin = Dense(
-            self.in_features, self.out_features, bias=self._bias is not None, dtype=dtype, init="zeros"
-        )
-        for (_, mine), (_, theirs) in zip(self.named_parameters(), twin.named_parameters()):
-            theirs[...] = mine
-        twin.init, twin.seed = self.init, self.seed
-        return twin
+        """A new layer of `dtype` with a copy of these parameters and gradients."""
+        return _restore_dense(*self._settings(dtype), self.parameters(), self.gradients())
+
+    def __reduce__(self):
+        # Pickling and copy.deepcopy: the settings and copies of the parameters and gradients.
+        arrays = [[a.copy() for a in self.parameters()], [g.copy() for g in self.gradients()]]
+        return _restore_dense, (*self._settings(self.dtype), *arrays)
 
     def __repr__(self) -> str:
         extra = "" if self._bias is not None else ", bias=False"
         extra += "" if self.dtype == np.float32 else f", dtype={self.dtype.name}"
         return f"Dense({self.in_features}, {self.out_features}{extra})"
+
+
+def _restore_dense(in_features, out_features, bias, dtype, init, seed, parameters, gradients) -> Dense:
+    """A Dense layer with these settings, parameters and gradients (copied)."""
+    layer = Dense(in_features, out_features, bias=bias, dtype=dtype, init="zeros")
+    for target, value in zip(layer.parameters() + layer.gradients(), list(parameters) + list(gradients)):
+        target[...] = value
+    layer.init, layer.seed = init, seed
+    return layer
 
 
 class Activation(Layer):

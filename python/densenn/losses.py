@@ -80,6 +80,12 @@ class Loss:
     def _step(self, net, x, impl, t, lr):
         return net.train_step(x, impl, t, lr)
 
+    def __getstate__(self):
+        # Pickling and copy.deepcopy keep the settings; C++ objects and the last forward start afresh.
+        state = self.__dict__.copy()
+        state.update(_impl=None, _pred_shape=None, _pred_dtype=None, _impls={})
+        return state
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 

@@ -213,6 +213,10 @@ class Sequential:
     def _clone(self, dtype) -> Sequential:
         return Sequential(*[layer._clone(dtype) for layer in self._layers])
 
+    def __reduce__(self):
+        # Pickling and copy.deepcopy: the layers (each copied by its own rules); no training state.
+        return Sequential, tuple(self._layers)
+
     # ---- training conveniences (densenn.training) ---------------------------------------------
     def fit(
         self,
