@@ -8,6 +8,7 @@ namespace py = pybind11;
 namespace densenn::bindings {
 void bind_layers(py::module_& m);
 void bind_losses(py::module_& m);
+void bind_model_files(py::module_& m);
 }  // namespace densenn::bindings
 
 PYBIND11_MODULE(_core, m) {
@@ -30,4 +31,5 @@ PYBIND11_MODULE(_core, m) {
 
   densenn::bindings::bind_layers(m);
   densenn::bindings::bind_losses(m);
+  densenn::bindings::bind_model_files(m);
 }

@@ -6,6 +6,8 @@
 #include "densenn/layers.hpp"
 #include "densenn/losses.hpp"
 #include "densenn/matrix.hpp"
+#include "densenn/model_file.hpp"
+#include "densenn/safetensors.hpp"
 #include "densenn/sequential.hpp"
 #include "densenn/threads.hpp"
 #include "densenn/version.hpp"
