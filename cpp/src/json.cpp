@@ -1,7 +1,6 @@
 // The strict JSON reader and writer: a recursive-descent parser bounded in depth, and escaping.
 #include "json.hpp"
 
-#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -25,9 +24,36 @@ class Parser {
 
   Value document() {
     Value v = value(0);
-    skip_space();
-    if (pos_ != s_.size()) fail("unexpected text after the JSON value");
+    end();
     return v;
+  }
+
+  Rows rows(std::size_t max_rows) {
+    Rows r;
+    expect('[');
+    do {
+      if (r.rows == max_rows) fail("more than " + std::to_string(max_rows) + " rows");
+      expect('[');
+      const std::size_t before = r.values.size();
+      skip_space();
+      if (peek() != ']') {
+        do {
+          skip_space();
+          if (peek() == '[' || peek() == '{') fail("expected a number");
+          values_ = 0;  // the cap is for trees; here one value at a time is kept
+          const auto x = number_from(value(0));
+          if (!x) fail("expected a number");
+          r.values.push_back(*x);
+        } while (comma());
+      }
+      expect(']');
+      const std::size_t n = r.values.size() - before;
+      if (r.rows++ == 0) r.cols = n;
+      if (n != r.cols) fail("rows of different lengths");
+    } while (comma());
+    expect(']');
+    end();
+    return r;
   }
 
  private:
@@ -44,6 +70,17 @@ class Parser {
     if (peek() != static_cast<unsigned char>(c)) fail(std::string("expected '") + c + "'");
     ++pos_;
   }
+  void end() {
+    skip_space();
+    if (pos_ != s_.size()) fail("unexpected text after the JSON value");
+  }
+  // Consumes a ',' if one comes next.
+  bool comma() {
+    skip_space();
+    if (peek() != ',') return false;
+    ++pos_;
+    return true;
+  }
   void literal(std::string_view word) {
     if (s_.substr(pos_, word.size()) != word) fail("invalid literal");
     pos_ += word.size();
@@ -54,6 +91,7 @@ class Parser {
     Value v;
     const unsigned char c = peek();
     if ((c == '{' || c == '[') && depth >= max_depth) fail("nesting deeper than " + std::to_string(max_depth));
+    if (++values_ > max_values) fail("more than " + std::to_string(max_values) + " values");
     if (at_end()) fail("unexpected end of input");
     if (c == '{') {
       v.type = Value::Type::object;
@@ -133,33 +171,11 @@ class Parser {
     }
     v.text.assign(s_.substr(start, pos_ - start));
     const auto [end, ec] = std::from_chars(v.text.data(), v.text.data() + v.text.size(), v.number);
-    if (ec == std::errc() && end == v.text.data() + v.text.size()) return;
-    if (ec == std::errc::result_out_of_range && decimal_magnitude(v.text) <= 0) {
-      v.number = 0;  // underflow to zero is harmless, as in other JSON readers
-      return;
+    // Out of double range either way (1e400, 1e-400) is refused: no writer of these files makes one.
+    if (ec != std::errc() || end != v.text.data() + v.text.size()) {
+      pos_ = start;
+      fail("number out of double range");
     }
-    pos_ = start;
-    fail("number out of range");
-  }
-
-  // The power of ten of a number literal's leading digit, plus one ("12" -> 2, "0.05e1" -> 0);
-  // beyond 308 a double overflows. Only called for literals from_chars found out of range.
-  static long decimal_magnitude(const std::string& t) {
-    std::size_t k = t[0] == '-' ? 1 : 0;
-    long lead = 0;
-    if (t[k] != '0') {
-      while (k < t.size() && is_digit(t[k])) ++k, ++lead;
-    } else {
-      for (k += 2; k < t.size() && t[k] == '0'; ++k) --lead;
-    }
-    const std::size_t e = t.find_first_of("eE");
-    long exponent = 0;
-    if (e != std::string::npos) {
-      for (std::size_t j = e + 1; j < t.size(); ++j)
-        if (is_digit(t[j])) exponent = std::min(exponent * 10 + (t[j] - '0'), 100000L);
-      if (t[e + 1] == '-') exponent = -exponent;
-    }
-    return lead + exponent;
   }
 
   unsigned hex4() {
@@ -167,10 +183,14 @@ class Parser {
     for (int k = 0; k < 4; ++k, ++pos_) {
       const unsigned char c = peek();
       u <<= 4;
-      if (c >= '0' && c <= '9') u |= c - '0';
-      else if (c >= 'a' && c <= 'f') u |= c - 'a' + 10;
-      else if (c >= 'A' && c <= 'F') u |= c - 'A' + 10;
-      else fail("invalid \\u escape");
+      if (c >= '0' && c <= '9')
+        u |= c - '0';
+      else if (c >= 'a' && c <= 'f')
+        u |= c - 'a' + 10;
+      else if (c >= 'A' && c <= 'F')
+        u |= c - 'A' + 10;
+      else
+        fail("invalid \\u escape");
     }
     return u;
   }
@@ -199,12 +219,18 @@ class Parser {
     const unsigned char c = peek();
     int extra;
     unsigned lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
-    if (c >= 0xC2 && c <= 0xDF) extra = 1;
-    else if (c == 0xE0) extra = 2, lo = 0xA0;
-    else if (c >= 0xE1 && c <= 0xEF) extra = 2, hi = c == 0xED ? 0x9F : 0xBF;
-    else if (c == 0xF0) extra = 3, lo = 0x90;
-    else if (c >= 0xF1 && c <= 0xF4) extra = 3, hi = c == 0xF4 ? 0x8F : 0xBF;
-    else fail("invalid UTF-8");
+    if (c >= 0xC2 && c <= 0xDF)
+      extra = 1;
+    else if (c == 0xE0)
+      extra = 2, lo = 0xA0;
+    else if (c >= 0xE1 && c <= 0xEF)
+      extra = 2, hi = c == 0xED ? 0x9F : 0xBF;
+    else if (c == 0xF0)
+      extra = 3, lo = 0x90;
+    else if (c >= 0xF1 && c <= 0xF4)
+      extra = 3, hi = c == 0xF4 ? 0x8F : 0xBF;
+    else
+      fail("invalid UTF-8");
     out += static_cast<char>(c);
     ++pos_;
     for (int k = 0; k < extra; ++k, ++pos_) {
@@ -237,14 +263,30 @@ class Parser {
       const unsigned char e = peek();
       ++pos_;
       switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
+        case '"':
+          out += '"';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '/':
+          out += '/';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
         case 'u': {
           unsigned cp = hex4();
           if (cp >= 0xDC00 && cp <= 0xDFFF) fail("lone low surrogate");
@@ -267,6 +309,7 @@ class Parser {
 
   std::string_view s_;
   std::size_t pos_ = 0;
+  std::size_t values_ = 0;
 };
 
 }  // namespace
@@ -278,6 +321,8 @@ const Value* Value::find(std::string_view key) const {
 }
 
 Value parse(std::string_view text) { return Parser(text).document(); }
+
+Rows parse_rows(std::string_view text, std::size_t max_rows) { return Parser(text).rows(max_rows); }
 
 std::optional<std::uint64_t> as_uint64(const Value& v) {
   if (v.type != Value::Type::number || v.text.empty() || v.text[0] == '-') return std::nullopt;

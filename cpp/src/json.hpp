@@ -17,18 +17,31 @@ struct Value {
   Type type = Type::null;
   bool boolean = false;
   double number = 0;
-  std::string text;  // the string's contents, or the number's literal
-  std::vector<Value> items;                             // array elements
+  std::string text;                                    // the string's contents, or the number's literal
+  std::vector<Value> items;                            // array elements
   std::vector<std::pair<std::string, Value>> members;  // object members in file order, keys unique
 
   // The member named key, or null if absent (or if this is not an object).
   const Value* find(std::string_view key) const;
 };
 
+// A tree holds about 100 bytes a value, so a parse stops at this many, whatever the input's
+// size: a 100 MB header of "[0,0,0,..." must not become gigabytes (a safetensors header with
+// 100,000 tensors needs about a million).
+constexpr std::size_t max_values = std::size_t(1) << 20;
+
 // Parses exactly one JSON text (surrounding whitespace allowed). Throws FormatError, naming the
 // byte offset, for invalid syntax or UTF-8, lone surrogates, duplicate object keys, numbers out of
-// double range, nesting deeper than 64, or anything after the value.
+// double range, nesting deeper than 64, more than max_values values, or anything after the value.
 Value parse(std::string_view text);
+
+// A list of 1 to max_rows equal-length lists of numbers (or the strings number() writes for
+// non-finite values), read straight into row-major order with no tree: 8 bytes a number.
+struct Rows {
+  std::vector<double> values;
+  std::size_t rows = 0, cols = 0;
+};
+Rows parse_rows(std::string_view text, std::size_t max_rows);
 
 // The value of a non-negative integer literal ("12", not "12.0", "1e1" or "-0") that fits in
 // 64 bits; nullopt for anything else.

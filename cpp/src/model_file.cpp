@@ -101,21 +101,17 @@ std::string rows_json(MatrixView<const T> m) {
 
 template <typename T>
 Matrix<T> rows_from_json(const SafeTensors& file, const std::string& key) {
-  const json::Value v = parse_metadata(file, key);
-  const bool is_list = v.type == json::Value::Type::array && !v.items.empty();
-  if (!is_list || index_t(v.items.size()) > max_check_rows || v.items[0].type != json::Value::Type::array)
-    throw FormatError(key + " must be a list of 1 to " + std::to_string(max_check_rows) + " rows");
-  Matrix<T> m(index_t(v.items.size()), index_t(v.items[0].items.size()));
-  for (index_t r = 0; r < m.rows(); ++r) {
-    const json::Value& row = v.items[std::size_t(r)];
-    if (row.type != json::Value::Type::array || index_t(row.items.size()) != m.cols())
-      throw FormatError(key + ": rows must be lists of equal length");
-    for (index_t c = 0; c < m.cols(); ++c) {
-      const auto x = json::number_from(row.items[std::size_t(c)]);
-      if (!x) throw FormatError(key + ": rows must hold numbers");
-      m(r, c) = narrow<T>(*x);
-    }
+  const auto it = file.metadata.find(key);
+  if (it == file.metadata.end()) throw FormatError(key + " is missing from the metadata");
+  json::Rows rows;
+  try {
+    rows = json::parse_rows(it->second, max_check_rows);
+  } catch (const FormatError& e) {
+    throw FormatError(key + " must be a list of 1 to " + std::to_string(max_check_rows) +
+                      " rows of numbers: " + e.what());
   }
+  Matrix<T> m(index_t(rows.rows), index_t(rows.cols));
+  for (std::size_t k = 0; k < rows.values.size(); ++k) m.data()[k] = narrow<T>(rows.values[k]);
   return m;
 }
 
@@ -123,14 +119,16 @@ template <typename T>
 std::string describe_layer(Layer<T>& layer, index_t i) {
   if (auto* d = dynamic_cast<Dense<T>*>(&layer))
     return "{\"kind\":\"dense\",\"in_features\":" + std::to_string(d->in_features()) +
-           ",\"out_features\":" + std::to_string(d->out_features()) + ",\"bias\":" + (d->has_bias() ? "true" : "false") + "}";
+           ",\"out_features\":" + std::to_string(d->out_features()) +
+           ",\"bias\":" + (d->has_bias() ? "true" : "false") + "}";
   if (auto* l = dynamic_cast<LeakyReLU<T>*>(&layer))
     return "{\"kind\":\"leaky_relu\",\"negative_slope\":" + json::number(double(l->negative_slope())) + "}";
   if (dynamic_cast<ReLU<T>*>(&layer) || dynamic_cast<Sigmoid<T>*>(&layer) || dynamic_cast<Tanh<T>*>(&layer) ||
       dynamic_cast<Softmax<T>*>(&layer))
     return "{\"kind\":\"" + layer.kind() + "\"}";
-  throw std::invalid_argument("save: layer " + std::to_string(i) + " (kind \"" + layer.kind() +
-                              "\") cannot be saved: model files hold Dense, ReLU, LeakyReLU, Sigmoid, Tanh and Softmax");
+  throw std::invalid_argument(
+      "save: layer " + std::to_string(i) + " (kind \"" + layer.kind() +
+      "\") cannot be saved: model files hold Dense, ReLU, LeakyReLU, Sigmoid, Tanh and Softmax");
 }
 
 // One entry of densenn.architecture, checked: known kind, exactly its settings, sane values.
@@ -157,13 +155,15 @@ LayerSpec parse_layer(const json::Value& v, std::size_t i) {
       return value <= (std::uint64_t(1) << 30) ? index_t(value) : index_t(0);
     };
     spec.in = size(in), spec.out = size(out);
-    if (spec.in == 0 || spec.out == 0) throw FormatError(where + "in_features and out_features must be positive integers");
+    if (spec.in == 0 || spec.out == 0)
+      throw FormatError(where + "in_features and out_features must be positive integers");
     if (!bias || bias->type != json::Value::Type::boolean) throw FormatError(where + "\"bias\" must be true or false");
     spec.bias = bias->boolean;
   } else if (spec.kind == "leaky_relu") {
     keys = {"kind", "negative_slope"};
     const json::Value* slope = v.find("negative_slope");
-    if (!slope || slope->type != json::Value::Type::number) throw FormatError(where + "\"negative_slope\" must be a number");
+    if (!slope || slope->type != json::Value::Type::number)
+      throw FormatError(where + "\"negative_slope\" must be a number");
     spec.negative_slope = slope->number;
   } else if (spec.kind != "relu" && spec.kind != "sigmoid" && spec.kind != "tanh" && spec.kind != "softmax") {
     throw FormatError(where + "unknown kind \"" + spec.kind + "\"");
@@ -331,11 +331,11 @@ Sequential<T> load(const std::string& path, bool verify, std::vector<std::string
   return from_safetensors<T>(read_safetensors(path), verify, warnings);
 }
 
-#define DENSENN_INSTANTIATE(T)                                                                            \
-  template SafeTensors to_safetensors(const Sequential<T>&);                                              \
-  template void save(const Sequential<T>&, const std::string&);                                           \
-  template void Sequential<T>::save(const std::string&) const;                                            \
-  template Sequential<T> from_safetensors(const SafeTensors&, bool, std::vector<std::string>*);           \
+#define DENSENN_INSTANTIATE(T)                                                                  \
+  template SafeTensors to_safetensors(const Sequential<T>&);                                    \
+  template void save(const Sequential<T>&, const std::string&);                                 \
+  template void Sequential<T>::save(const std::string&) const;                                  \
+  template Sequential<T> from_safetensors(const SafeTensors&, bool, std::vector<std::string>*); \
   template Sequential<T> load(const std::string&, bool, std::vector<std::string>*);
 DENSENN_INSTANTIATE(float)
 DENSENN_INSTANTIATE(double)

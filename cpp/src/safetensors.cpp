@@ -39,7 +39,8 @@ TensorInfo tensor_info(const std::string& name, const json::Value& v) {
   const std::string where = "tensor \"" + name + "\": ";
   if (v.type != json::Value::Type::object) throw FormatError(where + "expected an object");
   for (const auto& [key, value] : v.members)
-    if (key != "dtype" && key != "shape" && key != "data_offsets") throw FormatError(where + "unexpected key \"" + key + "\"");
+    if (key != "dtype" && key != "shape" && key != "data_offsets")
+      throw FormatError(where + "unexpected key \"" + key + "\"");
   const json::Value *dtype = v.find("dtype"), *shape = v.find("shape"), *offsets = v.find("data_offsets");
   if (!dtype || !shape || !offsets) throw FormatError(where + "needs \"dtype\", \"shape\" and \"data_offsets\"");
   TensorInfo t;
@@ -59,7 +60,8 @@ TensorInfo tensor_info(const std::string& name, const json::Value& v) {
   const auto begin = json::as_uint64(offsets->items[0]), end = json::as_uint64(offsets->items[1]);
   if (!begin || !end || *end < *begin) throw FormatError(where + "data_offsets must be integers with begin <= end");
   std::uint64_t bytes = 0;
-  if (!byte_count(t.shape, element_size, bytes)) throw FormatError(where + "shape " + describe(t.shape) + " is too large");
+  if (!byte_count(t.shape, element_size, bytes))
+    throw FormatError(where + "shape " + describe(t.shape) + " is too large");
   if (bytes != *end - *begin)
     throw FormatError(where + "shape " + describe(t.shape) + " of " + t.dtype + " needs " + std::to_string(bytes) +
                       " bytes, but data_offsets span " + std::to_string(*end - *begin));
@@ -71,10 +73,13 @@ TensorInfo tensor_info(const std::string& name, const json::Value& v) {
 
 // The validated header of bytes[0, size): metadata and tensors, with the data section's start.
 SafeTensors parse_header(const std::uint8_t* bytes, std::size_t size, std::size_t& data_start) {
-  if (size < 8) throw FormatError("not a safetensors file: " + std::to_string(size) + " bytes, shorter than the 8-byte header length");
+  if (size < 8)
+    throw FormatError("not a safetensors file: " + std::to_string(size) +
+                      " bytes, shorter than the 8-byte header length");
   std::uint64_t n = 0;
   for (int k = 7; k >= 0; --k) n = n << 8 | bytes[k];
-  if (n > max_header_size) throw FormatError("safetensors header length " + std::to_string(n) + " exceeds the 100 MB limit");
+  if (n > max_header_size)
+    throw FormatError("safetensors header length " + std::to_string(n) + " exceeds the 100 MB limit");
   if (n > size - 8)
     throw FormatError("safetensors header length " + std::to_string(n) + " runs past the end of the file (" +
                       std::to_string(size) + " bytes): the file is truncated or not a safetensors file");
@@ -103,7 +108,8 @@ SafeTensors parse_header(const std::uint8_t* bytes, std::size_t size, std::size_
   std::size_t expected = 0;
   for (const TensorInfo& t : file.tensors) {
     if (t.begin != expected)
-      throw FormatError("tensor \"" + t.name + "\": data_offsets [" + std::to_string(t.begin) + ", " + std::to_string(t.end) +
+      throw FormatError("tensor \"" + t.name + "\": data_offsets [" + std::to_string(t.begin) + ", " +
+                        std::to_string(t.end) +
                         (t.begin < expected ? "] overlap another tensor" : "] leave a gap after the previous tensor"));
     if (t.end > data_size)
       throw FormatError("tensor \"" + t.name + "\": data_offsets end " + std::to_string(t.end) +
@@ -139,7 +145,8 @@ void SafeTensors::add_tensor(const std::string& name, const std::string& dtype, 
   if (name == "__metadata__" || find(name)) throw FormatError("tensor name \"" + name + "\" is taken");
   if (dtype_size(dtype) == 0) throw FormatError("unknown dtype \"" + dtype + "\"");
   if (!byte_count(shape, dtype_size(dtype), want) || want != size)
-    throw FormatError("tensor \"" + name + "\": " + std::to_string(size) + " bytes do not match shape " + describe(shape));
+    throw FormatError("tensor \"" + name + "\": " + std::to_string(size) + " bytes do not match shape " +
+                      describe(shape));
   const auto* p = static_cast<const std::uint8_t*>(bytes);
   tensors.push_back({name, dtype, std::move(shape), data.size(), data.size() + size});
   data.insert(data.end(), p, p + size);
@@ -147,9 +154,9 @@ void SafeTensors::add_tensor(const std::string& name, const std::string& dtype, 
 
 std::size_t dtype_size(const std::string& dtype) {
   static const std::map<std::string, std::size_t> sizes = {
-      {"BOOL", 1}, {"U8", 1},  {"I8", 1},  {"F8_E5M2", 1}, {"F8_E4M3", 1}, {"F8_E8M0", 1}, {"I16", 2},
-      {"U16", 2},  {"F16", 2}, {"BF16", 2}, {"I32", 4},    {"U32", 4},     {"F32", 4},     {"I64", 8},
-      {"U64", 8},  {"F64", 8}, {"C64", 8}};
+      {"BOOL", 1}, {"U8", 1},  {"I8", 1},  {"F8_E5M2", 1}, {"F8_E4M3", 1}, {"F8_E8M0", 1},
+      {"I16", 2},  {"U16", 2}, {"F16", 2}, {"BF16", 2},    {"I32", 4},     {"U32", 4},
+      {"F32", 4},  {"I64", 8}, {"U64", 8}, {"F64", 8},     {"C64", 8}};
   const auto it = sizes.find(dtype);
   return it == sizes.end() ? 0 : it->second;
 }
@@ -189,9 +196,11 @@ std::vector<std::uint8_t> serialize_safetensors(const SafeTensors& file) {
   }
   std::size_t expected = 0;  // what parse_safetensors will demand: ranges that tile the data
   for (const TensorInfo& t : file.tensors) {
-    if (t.begin != expected || t.end < t.begin) throw FormatError("tensor \"" + t.name + "\" does not follow the previous one");
+    if (t.begin != expected || t.end < t.begin)
+      throw FormatError("tensor \"" + t.name + "\" does not follow the previous one");
     expected = t.end;
-    header += (header.size() > 1 ? "," : "") + json::quote(t.name) + ":{\"dtype\":" + json::quote(t.dtype) + ",\"shape\":[";
+    header +=
+        (header.size() > 1 ? "," : "") + json::quote(t.name) + ":{\"dtype\":" + json::quote(t.dtype) + ",\"shape\":[";
     for (std::size_t k = 0; k < t.shape.size(); ++k) header += (k ? "," : "") + std::to_string(t.shape[k]);
     header += "],\"data_offsets\":[" + std::to_string(t.begin) + "," + std::to_string(t.end) + "]}";
   }

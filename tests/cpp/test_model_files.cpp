@@ -82,7 +82,8 @@ void set_digest(SafeTensors& file) {
 
 template <typename T, typename U>
 void check_round_trip() {
-  check::context = std::string(sizeof(T) == 4 ? "float" : "double") + " file loaded as " + (sizeof(U) == 4 ? "float" : "double");
+  check::context =
+      std::string(sizeof(T) == 4 ? "float" : "double") + " file loaded as " + (sizeof(U) == 4 ? "float" : "double");
   Sequential<T> net = every_kind<T>();
   const std::string path = temp_path<T>("round_trip");
   net.save(path);
@@ -95,7 +96,8 @@ void check_round_trip() {
     CHECK(back[i].kind() == net[i].kind());
     if (auto* d = dynamic_cast<Dense<T>*>(&net[i])) {
       auto& e = dynamic_cast<Dense<U>&>(back[i]);
-      CHECK(e.in_features() == d->in_features() && e.out_features() == d->out_features() && e.has_bias() == d->has_bias());
+      CHECK(e.in_features() == d->in_features() && e.out_features() == d->out_features() &&
+            e.has_bias() == d->has_bias());
       CHECK(same_values(d->parameters(), e.parameters()));  // bitwise when T == U, exact widening or rounding otherwise
     }
   }
@@ -145,15 +147,16 @@ TEST(sha256_known_vectors) {
 }
 
 TEST(json_accepts_valid_text) {
-  const json::Value v = json::parse(" {\"a\": [1, -2.5e3, 0, true, false, null], \"b\\u00e9\": \"x\\n\\\"\\/\\ud83d\\ude00\"} ");
+  const json::Value v =
+      json::parse(" {\"a\": [1, -2.5e3, 0, true, false, null], \"b\\u00e9\": \"x\\n\\\"\\/\\ud83d\\ude00\"} ");
   CHECK(v.type == json::Value::Type::object && v.members.size() == 2);
   const json::Value& a = *v.find("a");
-  CHECK(a.items.size() == 6 && a.items[1].number == -2500 && a.items[3].boolean && a.items[5].type == json::Value::Type::null);
+  CHECK(a.items.size() == 6 && a.items[1].number == -2500 && a.items[3].boolean &&
+        a.items[5].type == json::Value::Type::null);
   CHECK(v.find("b\xc3\xa9")->text == "x\n\"/\xf0\x9f\x98\x80");  // é key; U+1F600 from a surrogate pair
   CHECK(json::as_uint64(json::parse("18446744073709551615")) == 18446744073709551615ull);
   CHECK(!json::as_uint64(json::parse("18446744073709551616")) && !json::as_uint64(json::parse("1.0")) &&
         !json::as_uint64(json::parse("-1")));
-  CHECK(json::parse("1e-400").number == 0);  // underflow reads as zero
   for (double x : {0.1, -1e-300, 3.4028234663852886e38, 5e-324, double(0.3f), 123456789.0}) {
     CHECK(json::parse(json::number(x)).number == x);
   }
@@ -166,12 +169,41 @@ TEST(json_accepts_valid_text) {
 }
 
 TEST(json_rejects_invalid_text) {
-  const char* bad[] = {"",         "{",          "[1,]",        "{\"a\":1,}",   "{\"a\" 1}",     "{\"a\":1,\"a\":2}",
-                       "01",       "1.",         ".5",          "-",            "1e",            "+1",
-                       "1e400",    "-1e400",     "NaN",         "tru",          "nul",           "\"abc",
-                       "\"\\x\"",  "\"\\u12\"",  "\"\\ud800\"", "\"\\udc00\"",  "\"\\ud800\\u0041\"", "\"a\tb\"",
-                       "\"\xff\"", "\"\xc0\xaf\"", "\"\xed\xa0\x80\"", "\"\xf4\x90\x80\x80\"", "\"\xe2\x82\"", "1 2",
-                       "[1] x",    "{} {}",      "'a'",         "[1 2]",        "{1:2}"};
+  const char* bad[] = {"",
+                       "{",
+                       "[1,]",
+                       "{\"a\":1,}",
+                       "{\"a\" 1}",
+                       "{\"a\":1,\"a\":2}",
+                       "01",
+                       "1.",
+                       ".5",
+                       "-",
+                       "1e",
+                       "+1",
+                       "1e400",
+                       "-1e-400",
+                       "NaN",
+                       "tru",
+                       "nul",
+                       "\"abc",
+                       "\"\\x\"",
+                       "\"\\u12\"",
+                       "\"\\ud800\"",
+                       "\"\\udc00\"",
+                       "\"\\ud800\\u0041\"",
+                       "\"a\tb\"",
+                       "\"\xff\"",
+                       "\"\xc0\xaf\"",
+                       "\"\xed\xa0\x80\"",
+                       "\"\xf4\x90\x80\x80\"",
+                       "\"\xe2\x82\"",
+                       "1 2",
+                       "[1] x",
+                       "{} {}",
+                       "'a'",
+                       "[1 2]",
+                       "{1:2}"};
   for (const char* text : bad) {
     check::context = std::string("JSON: ") + text;
     CHECK_THROWS_WITH(json::parse(text), FormatError, "invalid JSON at byte");
@@ -179,6 +211,14 @@ TEST(json_rejects_invalid_text) {
   check::context = "depth";
   CHECK_THROWS_WITH(json::parse(std::string(65, '[') + std::string(65, ']')), FormatError, "nesting deeper than 64");
   CHECK_THROWS_WITH(json::parse(std::string(100000, '[')), FormatError, "nesting deeper than 64");
+  std::string many = "[0";
+  for (std::size_t k = 2; k < json::max_values; ++k) many += ",0";
+  CHECK(json::parse(many + "]").items.size() == json::max_values - 1);  // the list itself is a value
+  CHECK_THROWS_WITH(json::parse(many + ",0]"), FormatError, "more than 1048576 values");
+  const json::Rows rows = json::parse_rows(" [[1, -2.5], [\"NaN\", 3]] ", 2);
+  CHECK(rows.rows == 2 && rows.cols == 2 && rows.values[1] == -2.5 && std::isnan(rows.values[2]));
+  CHECK(json::parse_rows("[" + many + ",0,0]]", 1).values.size() == json::max_values + 1);  // no tree: no cap
+  CHECK_THROWS_WITH(json::parse_rows("[[1],[2]]", 1), FormatError, "more than 1 rows");
 }
 
 TEST(hostile_files_throw_format_error) {
@@ -210,17 +250,22 @@ TEST(hostile_files_throw_format_error) {
       {"non-UTF-8 JSON", raw("{\"\xff\":{}}"), "invalid UTF-8"},
       {"duplicate names", raw("{" + t + "[0,8]}," + t + "[8,16]}}", 16), "duplicate key"},
       {"shape disagrees with range", raw("{" + t + "[0,12]}}", 12), "needs 8 bytes"},
-      {"overlapping ranges", raw("{" + t + "[0,8]},\"u\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12), "overlap"},
+      {"overlapping ranges",
+       raw("{" + t + "[0,8]},\"u\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12), "overlap"},
       {"gap between ranges", raw("{" + t + "[4,12]}}", 12), "gap"},
       {"range beyond the data", raw("{" + t + "[0,8]}}", 4), "beyond the data section"},
       {"bytes after the tensors", raw("{" + t + "[0,8]}}", 9), "cover 8 bytes"},
       {"begin after end", raw("{" + t + "[8,0]}}", 8), "begin <= end"},
       {"offset beyond 64 bits", raw("{" + t + "[0,18446744073709551616]}}"), "data_offsets must be integers"},
       {"unknown dtype", raw("{\"t\":{\"dtype\":\"F31\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8), "unknown dtype"},
-      {"huge declared size", raw("{\"t\":{\"dtype\":\"F64\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,0]}}"), "too large"},
-      {"huge size, small range", raw("{\"t\":{\"dtype\":\"U8\",\"shape\":[1099511627776],\"data_offsets\":[0,8]}}", 8), "needs"},
-      {"negative shape", raw("{\"t\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}", 8), "non-negative integers"},
-      {"extra tensor key", raw("{\"t\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8],\"x\":1}}", 8), "unexpected key"},
+      {"huge declared size",
+       raw("{\"t\":{\"dtype\":\"F64\",\"shape\":[4294967296,4294967296],\"data_offsets\":[0,0]}}"), "too large"},
+      {"huge size, small range", raw("{\"t\":{\"dtype\":\"U8\",\"shape\":[1099511627776],\"data_offsets\":[0,8]}}", 8),
+       "needs"},
+      {"negative shape", raw("{\"t\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}", 8),
+       "non-negative integers"},
+      {"extra tensor key", raw("{\"t\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8],\"x\":1}}", 8),
+       "unexpected key"},
       {"metadata not strings", raw("{\"__metadata__\":{\"a\":1}}"), "must be a string"},
       {"no densenn metadata", raw("{" + t + "[0,8]}}", 8), "not a densenn model file"},
   };
@@ -239,20 +284,56 @@ TEST(architecture_must_match_tensors) {
     const char* message;
   };
   const Case cases[] = {
-      {"missing tensor", [](SafeTensors& f) { f.metadata["densenn.architecture"] = R"([{"kind":"relu"},{"kind":"relu"},{"kind":"dense","in_features":4,"out_features":3,"bias":true}])"; }, "\"2.weight\" is missing"},
-      {"extra tensor", [](SafeTensors& f) { f.metadata["densenn.architecture"] = R"([{"kind":"dense","in_features":4,"out_features":3,"bias":true}])"; }, "is not part of the architecture"},
-      {"wrong shape", [](SafeTensors& f) { f.tensors[0].shape = {4, 3}; }, "shape that disagrees"},
-      {"unknown kind", [](SafeTensors& f) { f.metadata["densenn.architecture"] = R"([{"kind":"gelu"}])"; }, "unknown kind"},
-      {"bad setting", [](SafeTensors& f) { f.metadata["densenn.architecture"] = R"([{"kind":"relu","inplace":true}])"; }, "unexpected setting"},
-      {"zero size", [](SafeTensors& f) { f.metadata["densenn.architecture"] = R"([{"kind":"dense","in_features":0,"out_features":3,"bias":true}])"; }, "positive integers"},
-      {"slope not a number", [](SafeTensors& f) { f.metadata["densenn.architecture"] = R"([{"kind":"leaky_relu","negative_slope":"0.1"}])"; }, "must be a number"},
-      {"architecture not JSON", [](SafeTensors& f) { f.metadata["densenn.architecture"] = "[{"; }, "densenn.architecture: invalid JSON"},
+      {"missing tensor",
+       [](SafeTensors& f) {
+         f.metadata["densenn.architecture"] =
+             R"([{"kind":"relu"},{"kind":"relu"},{"kind":"dense","in_features":4,"out_features":3,"bias":true}])";
+       },
+       "\"2.weight\" is missing"},
+      {"extra tensor",
+       [](SafeTensors& f) {
+         f.metadata["densenn.architecture"] = R"([{"kind":"dense","in_features":4,"out_features":3,"bias":true}])";
+       },
+       "is not part of the architecture"},
+      {"wrong shape",
+       [](SafeTensors& f) {
+         f.tensors[0].shape = {4, 3};
+       },
+       "shape that disagrees"},
+      {"unknown kind", [](SafeTensors& f) { f.metadata["densenn.architecture"] = R"([{"kind":"gelu"}])"; },
+       "unknown kind"},
+      {"bad setting",
+       [](SafeTensors& f) { f.metadata["densenn.architecture"] = R"([{"kind":"relu","inplace":true}])"; },
+       "unexpected setting"},
+      {"zero size",
+       [](SafeTensors& f) {
+         f.metadata["densenn.architecture"] = R"([{"kind":"dense","in_features":0,"out_features":3,"bias":true}])";
+       },
+       "positive integers"},
+      {"slope not a number",
+       [](SafeTensors& f) { f.metadata["densenn.architecture"] = R"([{"kind":"leaky_relu","negative_slope":"0.1"}])"; },
+       "must be a number"},
+      {"architecture not JSON", [](SafeTensors& f) { f.metadata["densenn.architecture"] = "[{"; },
+       "densenn.architecture: invalid JSON"},
       {"architecture not a list", [](SafeTensors& f) { f.metadata["densenn.architecture"] = "{}"; }, "must be a list"},
       {"unknown dtype name", [](SafeTensors& f) { f.metadata["densenn.dtype"] = "float16"; }, "densenn.dtype must be"},
       {"tensors of another dtype", [](SafeTensors& f) { f.metadata["densenn.dtype"] = "float64"; }, "has dtype F32"},
-      {"check input missing", [](SafeTensors& f) { f.metadata.erase("densenn.check_input"); }, "check_input is missing"},
-      {"check input too wide", [](SafeTensors& f) { f.metadata["densenn.check_input"] = "[[1,2,3,4,5]]"; }, "does not fit"},
-      {"check rows ragged", [](SafeTensors& f) { f.metadata["densenn.check_output"] = "[[1,2],[3]]"; }, "equal length"},
+      {"check input missing", [](SafeTensors& f) { f.metadata.erase("densenn.check_input"); },
+       "check_input is missing"},
+      {"check input too wide", [](SafeTensors& f) { f.metadata["densenn.check_input"] = "[[1,2,3,4,5]]"; },
+       "does not fit"},
+      {"check rows ragged", [](SafeTensors& f) { f.metadata["densenn.check_output"] = "[[1,2],[3]]"; },
+       "rows of different lengths"},
+      {"check rows nested", [](SafeTensors& f) { f.metadata["densenn.check_output"] = "[[[1],2]]"; },
+       "expected a number"},
+      {"check rows empty", [](SafeTensors& f) { f.metadata["densenn.check_input"] = "[]"; }, "expected '['"},
+      {"check rows too many",
+       [](SafeTensors& f) {
+         std::string rows = "[1,2,3,4]";
+         for (int r = 1; r < 65; ++r) rows += ",[1,2,3,4]";
+         f.metadata["densenn.check_input"] = "[" + rows + "]";
+       },
+       "more than 64 rows"},
   };
   for (const Case& c : cases) {
     check::context = c.name;

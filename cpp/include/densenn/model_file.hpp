@@ -46,6 +46,7 @@ template <typename T>
 Sequential<T> load(const std::string& path, bool verify = true, std::vector<std::string>* warnings = nullptr);
 // The same from a parsed container (e.g. parse_safetensors of bytes in memory).
 template <typename T>
-Sequential<T> from_safetensors(const SafeTensors& file, bool verify = true, std::vector<std::string>* warnings = nullptr);
+Sequential<T> from_safetensors(const SafeTensors& file, bool verify = true,
+                               std::vector<std::string>* warnings = nullptr);
 
 }  // namespace densenn

@@ -17,9 +17,9 @@ namespace densenn {
 // One tensor: what its bytes mean and where they lie in the data section.
 struct TensorInfo {
   std::string name;
-  std::string dtype;                  // as safetensors spells it: "F32", "F64", "BF16", "I64", ...
-  std::vector<std::uint64_t> shape;   // empty for a scalar
-  std::size_t begin = 0, end = 0;     // byte range [begin, end) in the data section
+  std::string dtype;                 // as safetensors spells it: "F32", "F64", "BF16", "I64", ...
+  std::vector<std::uint64_t> shape;  // empty for a scalar
+  std::size_t begin = 0, end = 0;    // byte range [begin, end) in the data section
 };
 
 // A safetensors file in memory. Once parsed (or built with add_tensor), the tensors tile the data
@@ -45,7 +45,8 @@ std::size_t dtype_size(const std::string& dtype);
 // reference implementation does: header length within the file and at most 100 MB, strict
 // UTF-8 JSON without duplicate names, known dtypes, overflow-checked sizes that match the
 // byte ranges, and ranges that tile the data section with no gap or overlap. Anything else
-// throws FormatError; nothing is read out of bounds, and no allocation exceeds `size`.
+// throws FormatError; nothing is read out of bounds. Memory stays within a small multiple of
+// `size`: the header may hold at most 2^20 JSON values (about 100,000 tensors).
 SafeTensors parse_safetensors(const std::uint8_t* bytes, std::size_t size);
 
 // Reads and parses the file at `path`: FileError if it cannot be read (error_code() is ENOENT
