@@ -10,6 +10,7 @@ void bind_layers(py::module_& m);
 void bind_losses(py::module_& m);
 void bind_sequential(py::module_& m);
 void bind_optimizers(py::module_& m);
+void bind_model_files(py::module_& m);
 }  // namespace densenn::bindings
 
 PYBIND11_MODULE(_core, m) {
@@ -34,4 +35,5 @@ PYBIND11_MODULE(_core, m) {
   densenn::bindings::bind_losses(m);
   densenn::bindings::bind_sequential(m);
   densenn::bindings::bind_optimizers(m);
+  densenn::bindings::bind_model_files(m);
 }

@@ -17,9 +17,11 @@ from . import _core
 from .gradcheck import gradcheck
 from .layers import Dense, Layer, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .losses import BCEWithLogitsLoss, Loss, MSELoss, SoftmaxCrossEntropyLoss
+from .model_file import ModelFileWarning, load
 from .optimizers import SGD, Adam, AdamW, Optimizer
 from .sequential import Sequential
 from .threads import get_num_threads, set_num_threads
+from .torch_interop import from_torch
 from .training import Callback, EarlyStopping, History
 
 __version__: str = _core.__version__
@@ -36,6 +38,7 @@ __all__ = [
     "LeakyReLU",
     "Loss",
     "MSELoss",
+    "ModelFileWarning",
     "Optimizer",
     "ReLU",
     "SGD",
@@ -45,7 +48,9 @@ __all__ = [
     "SoftmaxCrossEntropyLoss",
     "Tanh",
     "__version__",
+    "from_torch",
     "get_num_threads",
     "gradcheck",
+    "load",
     "set_num_threads",
 ]

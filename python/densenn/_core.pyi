@@ -34,6 +34,9 @@ __all__: list[str] = [
     "Tanh_float32",
     "Tanh_float64",
     "get_num_threads",
+    "load_model",
+    "read_safetensors",
+    "save_model",
     "set_num_threads",
 ]
 
@@ -952,6 +955,21 @@ class Adam_float64:
 def get_num_threads() -> int:
     """
     The number of threads densenn's kernels may use.
+    """
+
+def load_model(path: str, verify: bool = True) -> tuple:
+    """
+    Read a model file: (dtype name, list of _core layers, list of warnings). With verify, the stored self-check runs when the tensors' digest matches; ValueError if it fails.
+    """
+
+def read_safetensors(path: str) -> tuple:
+    """
+    Read any safetensors file of F32/F64 tensors: (metadata dict, dict of name -> new ndarray).
+    """
+
+def save_model(layers: list, path: str) -> None:
+    """
+    Write the _core layers (all of one dtype), as one Sequential, to a .safetensors model file.
     """
 
 def set_num_threads(n: typing.SupportsInt | typing.SupportsIndex) -> None:

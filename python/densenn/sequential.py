@@ -210,6 +210,24 @@ class Sequential:
         for name, value in staged.items():  # everything checked: now copy
             np.copyto(named[name], value, casting="unsafe")
 
+    # ---- files and PyTorch ------------------------------------------------------------------------
+    def save(self, path) -> None:
+        """Writes the model to a .safetensors file that ``dn.load`` (and densenn's C++ ``load``) reads.
+
+        Tensors are named as torch.nn.Sequential's state dict ("0.weight", ...), so
+        ``torch_model.load_state_dict(safetensors.torch.load_file(path))`` accepts them as they are.
+        Only Dense layers and densenn's activations can be saved (``TypeError`` otherwise).
+        """
+        from .model_file import save
+
+        save(self, path)
+
+    def to_torch(self):
+        """A torch.nn.Sequential with the same layers and a copy of the parameters (needs torch)."""
+        from .torch_interop import to_torch
+
+        return to_torch(self)
+
     def _clone(self, dtype) -> Sequential:
         return Sequential(*[layer._clone(dtype) for layer in self._layers])
 

@@ -7,6 +7,8 @@
 #include "densenn/losses.hpp"
 #include "densenn/matrix.hpp"
 #include "densenn/optimizers.hpp"
+#include "densenn/model_file.hpp"
+#include "densenn/safetensors.hpp"
 #include "densenn/sequential.hpp"
 #include "densenn/threads.hpp"
 #include "densenn/version.hpp"

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <optional>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -46,6 +47,8 @@ class Sequential {
   MatrixView<const T> backward(MatrixView<const T> dy, bool need_input_grad = true);
   // Plain SGD on every parameter: p -= lr * grad.
   void step(T lr);
+  // Writes the model to a .safetensors file; see densenn::save in model_file.hpp.
+  void save(const std::string& path) const;
 
   // The output width for inputs of `in` columns; throws ShapeError if the layers refuse them.
   index_t output_cols(index_t in) const;

@@ -1,0 +1,174 @@
+"""Model files through the public API: model.save / dn.load, PyTorch interop, the self-check, bad files."""
+
+import hashlib
+import json
+import struct
+import warnings
+
+import numpy as np
+import pytest
+
+import densenn as dn
+
+safetensors_numpy = pytest.importorskip(
+    "safetensors.numpy", reason="the safetensors package is not installed"
+)
+
+
+def every_kind(dtype=np.float32):
+    return dn.Sequential(
+        dn.Dense(5, 7, dtype=dtype, seed=1), dn.ReLU(),
+        dn.Dense(7, 6, dtype=dtype, seed=2, init="xavier"), dn.LeakyReLU(0.3), dn.Sigmoid(),
+        dn.Dense(6, 4, dtype=dtype, seed=3, bias=False), dn.Tanh(),
+        dn.Dense(4, 3, dtype=dtype, seed=4), dn.Softmax(),
+    )  # fmt: skip
+
+
+def x_for(model, rows=6):
+    return np.random.default_rng(7).normal(size=(rows, model.in_features))
+
+
+def read_file(path):
+    """(header dict, data bytes) of a safetensors file."""
+    raw = path.read_bytes()
+    (n,) = struct.unpack("<Q", raw[:8])
+    return json.loads(raw[8 : 8 + n]), raw[8 + n :]
+
+
+def write_file(path, header, data):
+    text = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(text)) + text + data)
+
+
+def test_save_and_load_round_trip_bitwise(tmp_path, dtype):
+    model = every_kind(dtype)
+    model[0].bias[:] = np.linspace(-1, 1, 7)
+    path = tmp_path / "model.safetensors"
+    model.save(path)  # a pathlib.Path works as well as a str
+    loaded = dn.load(str(path))
+    assert isinstance(loaded, dn.Sequential) and loaded.dtype == dtype
+    assert [type(a) for a in loaded] == [type(b) for b in model]
+    assert loaded[3].negative_slope == pytest.approx(0.3) and loaded[5].bias is None
+    assert [k for k, _ in loaded.named_parameters()] == [k for k, _ in model.named_parameters()]
+    assert all(a.tobytes() == b.tobytes() for a, b in zip(loaded.parameters(), model.parameters()))
+    x = x_for(model)
+    assert loaded.predict(x).tobytes() == model.predict(x).tobytes()
+
+
+def test_file_holds_torch_keys_and_readable_architecture(tmp_path):
+    model = every_kind()
+    model.save(tmp_path / "m.safetensors")
+    header, _ = read_file(tmp_path / "m.safetensors")
+    meta = header.pop("__metadata__")
+    assert sorted(header) == sorted(k for k, _ in model.named_parameters())
+    assert header["0.weight"]["shape"] == [7, 5] and header["0.weight"]["dtype"] == "F32"
+    kinds = [layer["kind"] for layer in json.loads(meta["densenn.architecture"])]
+    assert kinds == ["dense", "relu", "dense", "leaky_relu", "sigmoid", "dense", "tanh", "dense", "softmax"]
+    assert meta["densenn.version"] == dn.__version__ and meta["densenn.dtype"] == "float32"
+    tensors = safetensors_numpy.load_file(str(tmp_path / "m.safetensors"))
+    np.testing.assert_array_equal(tensors["2.weight"], model[2].weight)
+
+
+def test_torch_reads_the_file_as_it_is(tmp_path, torch):
+    import safetensors.torch
+
+    model = dn.Sequential(
+        dn.Dense(5, 8, seed=0, dtype=np.float64), dn.Tanh(), dn.Dense(8, 2, seed=1, dtype=np.float64)
+    )
+    model.save(tmp_path / "m.safetensors")
+    twin = torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.Tanh(), torch.nn.Linear(8, 2)).double()
+    twin.load_state_dict(safetensors.torch.load_file(str(tmp_path / "m.safetensors")))  # strict
+    x = x_for(model)
+    np.testing.assert_allclose(
+        twin(torch.from_numpy(x)).detach().numpy(), model.predict(x), rtol=1e-12, atol=1e-12
+    )
+
+
+def test_to_torch_and_from_torch(torch):
+    model = every_kind(np.float64)
+    x = x_for(model)
+    module = model.to_torch()
+    np.testing.assert_allclose(
+        module(torch.from_numpy(x)).detach().numpy(), model.predict(x), rtol=1e-12, atol=1e-12
+    )
+    back = dn.from_torch(module)
+    assert back.dtype == np.float64 and back.predict(x).tobytes() == model.predict(x).tobytes()
+    with pytest.raises(TypeError, match="no densenn counterpart"):
+        dn.from_torch(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.GELU()))
+
+
+def test_tensors_changed_by_another_tool_load_with_a_warning(tmp_path):
+    model = every_kind()
+    path = tmp_path / "m.safetensors"
+    model.save(path)
+    header, data = read_file(path)
+    tensors = safetensors_numpy.load_file(str(path))
+    tensors["0.weight"] = tensors["0.weight"] * 2
+    safetensors_numpy.save_file(tensors, str(path), metadata=header["__metadata__"])
+    with pytest.warns(dn.ModelFileWarning, match="self-check"):
+        loaded = dn.load(path)
+    np.testing.assert_array_equal(loaded[0].weight, model[0].weight * 2)  # the new weights load
+
+
+def test_self_check_refuses_a_file_that_predicts_otherwise(tmp_path):
+    model = dn.Sequential(dn.Dense(4, 4, seed=0), dn.ReLU(), dn.Dense(4, 2, seed=1))
+    path = tmp_path / "m.safetensors"
+    model.save(path)
+    header, data = read_file(path)
+    begin, end = header["0.weight"]["data_offsets"]
+    transposed = np.frombuffer(data[begin:end], np.float32).reshape(4, 4).T.tobytes()
+    data = data[:begin] + transposed + data[end:]
+    names = [k for k, _ in model.named_parameters()]
+    tensors = {k: data[slice(*header[k]["data_offsets"])] for k in names}
+    header["__metadata__"]["densenn.digest"] = hashlib.sha256(b"".join(tensors[k] for k in names)).hexdigest()
+    write_file(path, header, data)
+    with pytest.raises(ValueError, match="self-check"):
+        dn.load(path)
+    loaded = dn.load(path, verify=False)  # the check skipped on request: the file's weights load
+    np.testing.assert_array_equal(loaded[0].weight, model[0].weight.T)
+
+
+def test_file_errors(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        dn.load(tmp_path / "missing.safetensors")
+    with pytest.raises(OSError):
+        dn.load(tmp_path)
+    safetensors_numpy.save_file(
+        {"0.weight": np.ones((2, 2), np.float32)}, str(tmp_path / "plain.safetensors")
+    )
+    with pytest.raises(ValueError, match="densenn"):
+        dn.load(tmp_path / "plain.safetensors")
+    every_kind().save(tmp_path / "m.safetensors")
+    raw = (tmp_path / "m.safetensors").read_bytes()
+    for cut in (0, 7, 8, 100, len(raw) // 2, len(raw) - 1):
+        (tmp_path / "cut.safetensors").write_bytes(raw[:cut])
+        with pytest.raises(ValueError):
+            dn.load(tmp_path / "cut.safetensors")
+    (tmp_path / "junk.safetensors").write_bytes(b"\xff" * 64)
+    with pytest.raises(ValueError):
+        dn.load(tmp_path / "junk.safetensors")
+
+
+def test_only_built_in_layers_can_be_saved(tmp_path):
+    class Identity:
+        def forward(self, x):
+            return x
+
+        def backward(self, g):
+            return g
+
+    with pytest.raises(TypeError, match="can be saved"):
+        dn.Sequential(dn.Dense(2, 2, seed=0), Identity()).save(tmp_path / "m.safetensors")
+    assert not (tmp_path / "m.safetensors").exists()
+
+
+def test_a_loaded_model_trains_like_the_original(tmp_path):
+    model = every_kind(np.float64)
+    model.save(tmp_path / "m.safetensors")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a fresh file loads without warnings
+        loaded = dn.load(tmp_path / "m.safetensors")
+    x, y = x_for(model), np.array([0, 1, 2, 0, 1, 2])
+    for net in (model, loaded):
+        net.train_step(x, y, dn.SoftmaxCrossEntropyLoss(), 0.1)
+    assert all(a.tobytes() == b.tobytes() for a, b in zip(loaded.parameters(), model.parameters()))
