@@ -117,3 +117,45 @@ TEST(sequential_errors_change_nothing) {
   check_errors_change_nothing<float>();
   check_errors_change_nothing<double>();
 }
+
+// Tanh with a backward that is 10% off: a bug gradcheck must catch.
+class WrongTanh final : public Layer<double> {
+ public:
+  index_t output_cols(index_t in) const override { return in; }
+  index_t input_cols(index_t out) const override { return out; }
+  void forward(MatrixView<double> y, MatrixView<const double> x, bool training) override {
+    tanh_.forward(y, x, training);
+  }
+  void backward(MatrixView<double> dx, MatrixView<const double> dy) override {
+    tanh_.backward(dx, dy);
+    for (index_t k = 0; k < dx.size(); ++k) dx.data()[k] *= 1.1;
+  }
+  std::string kind() const override { return "wrong_tanh"; }
+  using Layer<double>::forward;
+  using Layer<double>::backward;
+
+ private:
+  Tanh<double> tanh_;
+};
+
+TEST(gradcheck_agrees_and_catches_a_wrong_gradient) {
+  Sequential<float> net = small_net<float>();
+  const auto x = matrix<float>(4, 5, 41), target = matrix<float>(4, 3, 42);
+  const std::vector<int> labels = {2, 0, 1, 1};
+  const std::vector<float> before = all_parameters(net);
+  const auto mse = gradcheck<MSELoss>(net, MatrixView<const float>(x), MatrixView<const float>(target));
+  const auto ce = gradcheck<SoftmaxCrossEntropyLoss>(net, MatrixView<const float>(x), labels);
+  CHECK(all_parameters(net) == before);
+  CHECK(mse.size() == 6 && mse[0].first == "0.weight" && mse[5].first == "4.bias");
+  for (const auto& [name, err] : mse) CHECK(err < 1e-7);
+  for (const auto& [name, err] : ce) CHECK(err < 1e-7);
+
+  Sequential<double> wrong;
+  wrong.add(Dense<double>(5, 4, 1)).add(WrongTanh()).add(Dense<double>(4, 3, 2));
+  const auto x64 = matrix<double>(4, 5, 41), t64 = matrix<double>(4, 3, 42);
+  const std::vector<double> params = all_parameters(wrong);
+  const auto errors = gradcheck<MSELoss>(wrong, MatrixView<const double>(x64), MatrixView<const double>(t64));
+  CHECK(errors[0].first == "0.weight" && errors[0].second > 1e-3);  // below the wrong layer: caught
+  CHECK(errors[2].first == "2.weight" && errors[2].second < 1e-7);  // above it: still right
+  CHECK(all_parameters(wrong) == params);
+}
