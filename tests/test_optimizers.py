@@ -513,3 +513,16 @@ def test_seeded_weights_follow_the_documented_generator(init, n_in, n_out, seed)
     np.testing.assert_array_equal(dn.Dense(n_in, n_out, init=init, dtype=np.float64, seed=seed).weight, want)
     np.testing.assert_array_equal(dn.Dense(n_in, n_out, init=init, seed=seed).weight, want.astype(np.float32))
     np.testing.assert_array_equal(dn.Dense(n_in, n_out, init="zeros", seed=seed).weight, 0)
+
+
+def test_positional_settings_follow_the_specification():
+    # SGD(params, lr, momentum, weight_decay, nesterov): the fourth is weight_decay, not dampening.
+    layer = dn.Dense(3, 2, seed=0)
+    opt = dn.SGD(layer.parameters(), 0.1, 0.9, 0.01, True)
+    group = opt.param_groups[0]
+    settings = (group["lr"], group["momentum"], group["weight_decay"], group["nesterov"])
+    assert settings == (0.1, 0.9, 0.01, True)
+    assert group["dampening"] == 0.0
+    adam = dn.Adam(layer.parameters(), 0.01, (0.8, 0.9), 1e-6, 0.1)
+    group = adam.param_groups[0]
+    assert (group["lr"], group["betas"], group["eps"], group["weight_decay"]) == (0.01, (0.8, 0.9), 1e-6, 0.1)

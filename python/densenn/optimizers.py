@@ -275,13 +275,14 @@ class SGD(Optimizer):
     Per step, with ``g`` the gradient: ``g += weight_decay * p``; with momentum,
     ``v = g`` on the first step and ``v = momentum * v + (1 - dampening) * g`` after, then
     ``g = g + momentum * v`` (Nesterov) or ``g = v``; finally ``p -= lr * g``.
-    Settings after ``momentum`` are keyword-only (their positional order differs between
-    torch.optim.SGD and older APIs, so naming them avoids a silent mix-up).
+    Positional order: ``SGD(params, lr, momentum, weight_decay, nesterov)`` as densenn's
+    specification gives it; ``dampening`` (torch.optim.SGD's fourth argument) is keyword-only,
+    so name the settings when porting code that passes them positionally to torch.
     """
 
     _core_name = "SGD"
 
-    def __init__(self, params, lr=1e-3, momentum=0.0, *, dampening=0.0, weight_decay=0.0, nesterov=False):
+    def __init__(self, params, lr=1e-3, momentum=0.0, weight_decay=0.0, nesterov=False, *, dampening=0.0):
         defaults = dict(
             lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov
         )
