@@ -106,7 +106,9 @@ def test_regression_csv_model_maps_raw_inputs_to_raw_targets(tmp_path):
     y = 40.0 * x[:, 0] + 0.5 * x[:, 1] - 200.0 * x[:, 2] + 1000.0  # far from 0, std about 60
     data = write_csv(tmp_path / "prices.csv", ["rooms", "area", "age", "price"], np.column_stack([x, y]))
     model = tmp_path / "prices.safetensors"
-    result = run_cli("train", data, "--epochs", 40, "--hidden", "32", "--no-progress", "--out", model)
+    result = run_cli(
+        "train", data, "--epochs", 40, "--lr", 0.005, "--hidden", "32", "--no-progress", "--out", model
+    )
     assert result.returncode == 0, result.stderr
     assert "task: regression" in result.stdout and "Dense(3, 32) - ReLU - Dense(32, 1)" in result.stdout
     assert figure("r2", result.stdout) >= 0.98
@@ -169,6 +171,37 @@ def test_model_saved_from_python_predicts_without_the_json(tmp_path, capsys):
     rows = list(csv.reader(open(out, newline="")))
     assert rows[0] == ["prediction_0", "prediction_1", "prediction_2"]
     np.testing.assert_array_equal(np.array(rows[1:], dtype=np.float32), expected)
+
+
+def test_csv_details_bom_spaces_quotes_and_blank_lines(tmp_path, capsys):
+    kinds = ['"big, red"' if i % 2 else "small" for i in range(12)]
+    rows = "".join(f" {i} ,{i % 2 * 10 - 5}.0 , {kind}\n" for i, kind in enumerate(kinds))
+    data = tmp_path / "d.csv"
+    data.write_bytes(("\ufeffsize, offset ,kind\n" + rows + "\n\n").encode())
+    model = str(tmp_path / "m.safetensors")
+    assert (
+        main(
+            [
+                "train",
+                str(data),
+                "--epochs",
+                "40",
+                "--lr",
+                "0.05",
+                "--hidden",
+                "8",
+                "--no-progress",
+                "--out",
+                model,
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "12 rows, 2 features (size, offset), target 'kind'" in out and "(big, red, small)" in out
+    assert main(["predict", model, str(data)]) == 0
+    printed = list(csv.reader(capsys.readouterr().out.splitlines()))
+    assert printed == [["big, red"] if i % 2 else ["small"] for i in range(12)]
 
 
 # ---- the pieces --------------------------------------------------------------------------------------------
@@ -252,12 +285,14 @@ def test_train_reports_bad_npz_and_files(tmp_path, capsys):
     np.savez(tmp_path / "noy.npz", x=np.ones((4, 2)))
     np.savez(tmp_path / "text.npz", x=np.array([["a", "b"]] * 4), y=np.zeros(4))
     np.savez(tmp_path / "short.npz", x=np.ones((4, 2)), y=np.zeros(3))
+    (tmp_path / "latin.csv").write_bytes(b"a,b\n\xe9t\xe9,1\n")
     (tmp_path / "model.safetensors").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{}\xff\xfe")
     cases = {
         "noy.npz": "no array 'y' in the NPZ; it holds 'x'",
         "text.npz": "the features array 'x' must hold numbers",
         "short.npz": "the target 'y' must have one row per row of 'x' (4), got shape (3,)",
-        "model.safetensors": "neither a CSV text file (UTF-8) nor an NPZ archive",
+        "model.safetensors": "neither a CSV text file nor an NPZ archive (it holds binary data)",
+        "latin.csv": "neither a CSV text file (UTF-8) nor an NPZ archive",
         "missing.csv": "missing.csv: No such file or directory",
     }
     for name, message in cases.items():

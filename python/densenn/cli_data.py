@@ -22,12 +22,12 @@ class DataError(ValueError):
 
 @dataclass
 class Columns:
-    """A data file as read: named columns, raw (lists of stripped strings for CSV, arrays for NPZ)."""
+    """A data file as read: named columns, raw (the cells as strings for CSV, arrays for NPZ)."""
 
     path: str
     kind: str  # "csv" or "npz"
     names: list[str]
-    values: dict  # name -> list[str] (CSV) or np.ndarray (NPZ)
+    values: dict  # name -> tuple[str, ...] (CSV) or np.ndarray (NPZ)
     lines: list[int]  # CSV: the file line of each row, for messages
 
     @property
@@ -42,32 +42,34 @@ def read_columns(path) -> Columns:
     """The columns of a CSV or NPZ file, told apart by content (an NPZ is a zip archive)."""
     path = os.fspath(path)
     with open(path, "rb") as f:  # FileNotFoundError / IsADirectoryError reach the caller as OSError
-        magic = f.read(8)
-    if magic.startswith(b"PK\x03\x04") or magic.startswith(b"PK\x05\x06"):  # zip: np.savez
+        start = f.read(4096)
+    if start.startswith((b"PK\x03\x04", b"PK\x05\x06")):  # a zip archive, as np.savez writes
         return _read_npz(path)
-    if magic.startswith(b"\x93NUMPY"):
+    if start.startswith(b"\x93NUMPY"):
         raise DataError(f"{path}: a .npy array; save x and y together with np.savez(path, x=x, y=y)")
+    if b"\0" in start:  # text never holds NUL bytes; model files and other binaries soon do
+        raise DataError(f"{path}: neither a CSV text file nor an NPZ archive (it holds binary data)")
     return _read_csv(path)
 
 
 def _read_csv(path: str) -> Columns:
+    # Cells stay as read (NumPy's and float()'s number parsing skip surrounding spaces); only the
+    # header and the cells of error messages and class names are stripped.
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
-            reader = csv.reader(f)
+            reader = csv.reader(f, skipinitialspace=True)  # a, "b, c" is two cells
             table, lines = [], []
             for row in reader:
-                if any(cell.strip() for cell in row):  # blank lines (e.g. trailing ones) are skipped
-                    table.append([cell.strip() for cell in row])
+                if len(row) > 1 or (row and row[0].strip()):  # blank lines (e.g. trailing ones) are skipped
+                    table.append(row)
                     lines.append(reader.line_num)
     except UnicodeDecodeError:
         raise DataError(f"{path}: neither a CSV text file (UTF-8) nor an NPZ archive") from None
     except csv.Error as e:
         raise DataError(f"{path}: line {reader.line_num}: {e}") from None
-    if any("\0" in cell for row in table for cell in row):
-        raise DataError(f"{path}: neither a CSV text file nor an NPZ archive (it holds binary data)")
     if not table:
         raise DataError(f"{path}: the file is empty; expected a header row of column names, then data rows")
-    header, rows, lines = table[0], table[1:], lines[1:]
+    header, rows, lines = [name.strip() for name in table[0]], table[1:], lines[1:]
     if any(not name for name in header):
         raise DataError(f"{path}: the header row has an empty column name (column {header.index('') + 1})")
     if all(_is_number(name) for name in header):
@@ -82,7 +84,7 @@ def _read_csv(path: str) -> Columns:
     for row, line in zip(rows, lines):
         if len(row) != len(header):
             raise DataError(f"{path}: line {line} has {len(row)} cells, the header has {len(header)} columns")
-    values = {name: [row[j] for row in rows] for j, name in enumerate(header)}
+    values = dict(zip(header, zip(*rows)))  # name -> the column's cells (a tuple of strings)
     return Columns(path, "csv", header, values, lines)
 
 
@@ -133,6 +135,7 @@ def _numbers(columns: Columns, name: str) -> np.ndarray:
     if values is not None and np.all(np.isfinite(values)):
         return values
     for i, cell in enumerate(cells):
+        cell = cell.strip()
         where = f"{columns.path}: line {columns.lines[i]}, column {name!r}"
         if not cell:
             raise DataError(f"{where}: empty cell (missing values are not supported)")
@@ -184,7 +187,7 @@ def training_data(path, target: str | None = None, task: str | None = None) -> D
     if not features:
         raise DataError(f"{columns.path}: no feature columns: the only column is the target {target!r}")
     x = np.column_stack([_numbers(columns, name) for name in features])
-    cells = columns.values[target]
+    cells = [cell.strip() for cell in columns.values[target]]
     words = [i for i, cell in enumerate(cells) if not _is_number(cell)]
     if not words:
         return Dataset(x, _numbers(columns, target), features, target, True)
