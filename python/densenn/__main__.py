@@ -1,4 +1,4 @@
-"""Command line (``python -m densenn`` or ``densenn``): ``demo``, ``--version``, ``--cmakedir``."""
+"""Command line (``python -m densenn`` or ``densenn``): train, predict, demo, --version, --cmakedir."""
 
 from __future__ import annotations
 
@@ -21,8 +21,9 @@ def main(argv=None) -> int:
         "--cmakedir", action="store_true", help="print the folder to pass to CMake as densenn_DIR, and exit"
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    from . import demo  # each command module adds its own subparser and handler (func)
+    from . import cli, demo  # each command module adds its own subparsers and handlers (func)
 
+    cli.add_parser(commands)
     demo.add_parser(commands)
     args = parser.parse_args(argv)
     if args.cmakedir:
