@@ -226,10 +226,21 @@ def test_early_stopping_modes_and_errors(rng):
     x, y = blobs(rng)
     stopper = dn.EarlyStopping(monitor="accuracy", patience=0)
     assert stopper.mode == "max"
-    small_model().fit(
-        x, y, loss="cross_entropy", optimizer="adam", lr=0.05, epochs=50, progress=False, callbacks=stopper
+    history = small_model().fit(
+        x,
+        y,
+        loss="cross_entropy",
+        optimizer="adam",
+        lr=0.05,
+        epochs=50,
+        progress=False,
+        callbacks=stopper,
+        seed=0,
     )
-    assert stopper.stopped_epoch is not None and stopper.best == pytest.approx(1.0)
+    # patience 0: training stops at the first epoch whose accuracy is no better than the best so far.
+    assert stopper.stopped_epoch is not None and stopper.stopped_epoch == history.epoch[-1]
+    assert stopper.best == max(history["accuracy"]) > history["accuracy"][-1] - 1e-12
+    assert history["accuracy"][-1] <= max(history["accuracy"][:-1])
     with pytest.raises(ValueError, match="'val_loss' is not among the logged values"):
         small_model().fit(
             x, y, loss="cross_entropy", epochs=1, progress=False, callbacks=[dn.EarlyStopping()]
