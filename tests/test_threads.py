@@ -140,3 +140,45 @@ def test_heavy_calls_release_the_gil():
         sys.setswitchinterval(old_interval)
         thread.join()
     assert max(progress) > 0, f"no progress during {len(progress)} heavy calls"
+
+
+def test_concurrent_calls_on_one_model_never_crash():
+    """Threads sharing one model, its layers and its loss are serialized, never corrupting memory.
+
+    Every thread uses other batch sizes, so buffers are resized under the other threads' feet if
+    nothing serialized the calls. What each call returns must still be a consistent result.
+    """
+    dn.set_num_threads(2)
+    model = dn.Sequential(dn.Dense(64, 96, seed=0), dn.ReLU(), dn.Dense(96, 10, seed=1))
+    loss = dn.SoftmaxCrossEntropyLoss()
+    rng = np.random.default_rng(3)
+    errors = []
+
+    def work(seed):
+        local = np.random.default_rng(seed)
+        try:
+            for step in range(60):
+                n = int(local.integers(1, 80))
+                x = local.normal(size=(n, 64)).astype(np.float32)
+                y = local.integers(0, 10, size=n)
+                kind = step % 4
+                if kind == 0:
+                    model.train_step(x, y, loss, 0.01)
+                elif kind == 1:
+                    assert model.predict(x).shape == (n, 10)
+                elif kind == 2:
+                    assert model[0].forward(x).shape == (n, 96)  # a layer of the model, used directly
+                else:
+                    loss.forward(model.predict(x), y)
+                    assert loss.backward().shape[1] == 10
+        except Exception as e:  # noqa: BLE001 - every failure is reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(int(rng.integers(1 << 30)),)) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    x = rng.normal(size=(5, 64)).astype(np.float32)
+    assert np.all(np.isfinite(model.predict(x)))

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "arrays.hpp"
+#include "locked.hpp"
 #include "densenn/layers.hpp"
 
 namespace densenn::bindings {
@@ -18,7 +19,7 @@ template <typename T>
 py::array_t<T> layer_forward(Layer<T>& layer, const CArray<T>& x, bool training) {
   MatrixView<const T> xv = matrix_view(x, "x");
   auto [y, yv] = new_matrix<T>(xv.rows(), layer.output_cols(xv.cols()));
-  py::gil_scoped_release nogil;
+  Locked locked(layer);
   layer.forward(yv, xv, training);
   return y;
 }
@@ -27,7 +28,7 @@ template <typename T>
 py::array_t<T> layer_backward(Layer<T>& layer, const CArray<T>& dy) {
   MatrixView<const T> dyv = matrix_view(dy, "grad_out");
   auto [dx, dxv] = new_matrix<T>(dyv.rows(), layer.input_cols(dyv.cols()));
-  py::gil_scoped_release nogil;
+  Locked locked(layer);
   layer.backward(dxv, dyv);
   return dx;
 }
@@ -85,14 +86,14 @@ void bind_dense(py::module_& m) {
       "backward_parameters",
       [](D& d, const CArray<T>& dy) {
         MatrixView<const T> dyv = matrix_view(dy, "grad_out");
-        py::gil_scoped_release nogil;
+        Locked locked(d);
         d.backward_parameters(dyv);
       },
       py::arg("grad_out"), "Fill grad_weight and grad_bias only, without computing dE/dX.");
   cls.def(
       "step",
       [](D& d, T lr) {
-        py::gil_scoped_release nogil;
+        Locked locked(d);
         d.step(lr);
       },
       py::arg("lr"), "Plain SGD, in place: W -= lr * dW; b -= lr * db.");

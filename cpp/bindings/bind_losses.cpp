@@ -7,6 +7,7 @@
 #include <string>
 
 #include "arrays.hpp"
+#include "locked.hpp"
 #include "densenn/losses.hpp"
 
 namespace densenn::bindings {
@@ -19,7 +20,11 @@ void def_loss_backward(Class& cls) {
   cls.def(
       "backward",
       [](const Loss& loss) {
-        Matrix<T> grad = loss.backward();  // shape comes from the last forward; throws before one
+        Matrix<T> grad;
+        {
+          Locked locked(loss);
+          grad = loss.backward();  // shape comes from the last forward; throws before one
+        }
         auto [out, view] = new_matrix<T>(grad.rows(), grad.cols());
         std::copy(grad.data(), grad.data() + grad.size(), view.data());
         return out;
@@ -38,7 +43,7 @@ void bind_all(py::module_& m) {
       "forward",
       [](Mse& loss, const CArray<T>& pred, const CArray<T>& target) {
         auto p = matrix_view(pred, "pred"), t = matrix_view(target, "target");
-        py::gil_scoped_release nogil;
+        Locked locked(loss);
         return loss.forward(p, t);
       },
       py::arg("pred"), py::arg("target"));
@@ -57,7 +62,7 @@ void bind_all(py::module_& m) {
                            std::to_string(labels.ndim()) + "-D array of " + std::to_string(labels.size()) + " values");
         check_aligned(labels, "labels");
         const std::int64_t* l = labels.data();
-        py::gil_scoped_release nogil;
+        Locked locked(loss);
         return loss.forward(z, l);
       },
       py::arg("logits"), py::arg("labels"), "Loss for integer labels (batch,) in [0, classes).");
@@ -65,7 +70,7 @@ void bind_all(py::module_& m) {
       "forward_probabilities",
       [](Sce& loss, const CArray<T>& logits, const CArray<T>& target) {
         auto z = matrix_view(logits, "logits"), t = matrix_view(target, "target");
-        py::gil_scoped_release nogil;
+        Locked locked(loss);
         return loss.forward(z, t);
       },
       py::arg("logits"), py::arg("target"), "Loss for class probabilities (batch, classes).");
@@ -79,7 +84,7 @@ void bind_all(py::module_& m) {
       "forward",
       [](Bce& loss, const CArray<T>& logits, const CArray<T>& target) {
         auto z = matrix_view(logits, "logits"), t = matrix_view(target, "target");
-        py::gil_scoped_release nogil;
+        Locked locked(loss);
         return loss.forward(z, t);
       },
       py::arg("logits"), py::arg("target"));

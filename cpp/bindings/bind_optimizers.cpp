@@ -8,6 +8,7 @@
 #include <string>
 
 #include "arrays.hpp"
+#include "locked.hpp"
 #include "densenn/optimizers.hpp"
 
 namespace densenn::bindings {
@@ -35,6 +36,7 @@ void def_optimizer_methods(Class& cls) {
         if (param.size() != grad.size())
           throw ShapeError("param has " + std::to_string(param.size()) + " values but grad has " +
                            std::to_string(grad.size()));
+        Locked locked(opt);
         opt.add(p, g, param.size());
       },
       py::arg("param"), py::arg("grad"), py::keep_alive<1, 2>(), py::keep_alive<1, 3>(),
@@ -43,26 +45,55 @@ void def_optimizer_methods(Class& cls) {
   cls.def(
       "step",
       [](Opt& opt) {
-        py::gil_scoped_release nogil;
+        Locked locked(opt);
         opt.step();
       },
       "One update of every registered parameter, in place.");
   cls.def(
       "zero_grad",
       [](Opt& opt) {
-        py::gil_scoped_release nogil;
+        Locked locked(opt);
         opt.zero_grad();
       },
       "Zero every registered gradient array.");
-  cls.def("__len__", &Opt::size, "The number of registered parameters.");
-  cls.def("numel", &Opt::numel, py::arg("i"), "The number of values of parameter i.");
+  // Every call that reads or writes the optimizer's state takes its mutex (see locked.hpp).
+  cls.def(
+      "__len__",
+      [](const Opt& opt) {
+        Locked locked(opt);
+        return opt.size();
+      },
+      "The number of registered parameters.");
+  cls.def(
+      "numel",
+      [](const Opt& opt, index_t i) {
+        Locked locked(opt);
+        return opt.numel(i);
+      },
+      py::arg("i"), "The number of values of parameter i.");
   cls.def_property_readonly("buffer_names", &Opt::buffer_names, "The names of the per-parameter state buffers.");
-  cls.def("steps", &Opt::steps, py::arg("i"), "The number of steps parameter i has taken.");
-  cls.def("set_steps", &Opt::set_steps, py::arg("i"), py::arg("steps"));
+  cls.def(
+      "steps",
+      [](const Opt& opt, index_t i) {
+        Locked locked(opt);
+        return opt.steps(i);
+      },
+      py::arg("i"), "The number of steps parameter i has taken.");
+  cls.def(
+      "set_steps",
+      [](Opt& opt, index_t i, std::int64_t steps) {
+        Locked locked(opt);
+        opt.set_steps(i, steps);
+      },
+      py::arg("i"), py::arg("steps"));
   cls.def(
       "buffer",
       [](const Opt& opt, index_t i, index_t k) -> py::object {
-        const std::vector<T>& b = opt.buffer(i, k);
+        std::vector<T> b;
+        {
+          Locked locked(opt);
+          b = opt.buffer(i, k);
+        }
         if (b.empty()) return py::none();
         py::array_t<T> out(static_cast<py::ssize_t>(b.size()));
         std::copy(b.begin(), b.end(), out.mutable_data());
@@ -71,7 +102,10 @@ void def_optimizer_methods(Class& cls) {
       py::arg("i"), py::arg("k"), "A copy of state buffer k of parameter i (flat), or None before it exists.");
   cls.def(
       "set_buffer",
-      [](Opt& opt, index_t i, index_t k, const CArray<T>& values) { opt.set_buffer(i, k, values.data(), values.size()); },
+      [](Opt& opt, index_t i, index_t k, const CArray<T>& values) {
+        Locked locked(opt);
+        opt.set_buffer(i, k, values.data(), values.size());
+      },
       py::arg("i"), py::arg("k"), py::arg("values"),
       "Replace state buffer k of parameter i with `values` (numel(i) values), or clear it (none).");
 }
@@ -89,6 +123,7 @@ void bind_all(py::module_& m) {
   sgd.def(
       "set_options",
       [](Sgd& opt, double lr, double momentum, double dampening, double weight_decay, bool nesterov) {
+        Locked locked(opt);
         opt.set_options(SGDOptions{lr, momentum, dampening, weight_decay, nesterov});
       },
       py::arg("lr"), py::arg("momentum"), py::arg("dampening"), py::arg("weight_decay"), py::arg("nesterov"),
@@ -111,6 +146,7 @@ void bind_all(py::module_& m) {
       "set_options",
       [adam_options](Ad& opt, double lr, double beta1, double beta2, double eps, double weight_decay, bool amsgrad,
                      bool decoupled) {
+        Locked locked(opt);
         opt.set_options(adam_options(lr, beta1, beta2, eps, weight_decay, amsgrad, decoupled));
       },
       py::arg("lr"), py::arg("beta1"), py::arg("beta2"), py::arg("eps"), py::arg("weight_decay"), py::arg("amsgrad"),

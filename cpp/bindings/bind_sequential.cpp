@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "arrays.hpp"
+#include "locked.hpp"
 #include "densenn/losses.hpp"
 #include "densenn/sequential.hpp"
 
@@ -17,12 +18,11 @@ namespace densenn::bindings {
 
 namespace {
 
-// A new array holding a copy of a view into the network's buffers: results belong to the caller.
+// Copies a view into the network's buffers to `out`, a caller-owned array made beforehand (with
+// the GIL): results belong to the caller, and the copy happens while the network is still locked.
 template <typename T>
-py::array_t<T> copy_out(MatrixView<const T> v) {
-  auto [out, view] = new_matrix<T>(v.rows(), v.cols());
-  std::copy(v.data(), v.data() + v.size(), view.data());
-  return out;
+void copy_to(MatrixView<T> out, MatrixView<const T> v) {
+  std::copy(v.data(), v.data() + v.size(), out.data());
 }
 
 template <typename T>
@@ -41,42 +41,36 @@ void bind_all(py::module_& m) {
       "forward",
       [](Net& net, const CArray<T>& x) {
         MatrixView<const T> xv = matrix_view(x, "x");
-        MatrixView<const T> y;
-        {
-          py::gil_scoped_release nogil;
-          y = net.forward(xv);
-        }
-        return copy_out(y);
+        auto [y, yv] = new_matrix<T>(xv.rows(), net.output_cols(xv.cols()));
+        Locked locked(net);
+        copy_to(yv, net.forward(xv));
+        return y;
       },
       py::arg("x"), "Training forward of x (batch, in).");
   cls.def(
       "predict",
       [](Net& net, const CArray<T>& x) {
         MatrixView<const T> xv = matrix_view(x, "x");
-        MatrixView<const T> y;
-        {
-          py::gil_scoped_release nogil;
-          y = net.predict(xv);
-        }
-        return copy_out(y);
+        auto [y, yv] = new_matrix<T>(xv.rows(), net.output_cols(xv.cols()));
+        Locked locked(net);
+        copy_to(yv, net.predict(xv));
+        return y;
       },
       py::arg("x"), "Forward without training state.");
   cls.def(
       "backward",
       [](Net& net, const CArray<T>& dy) {
         MatrixView<const T> dyv = matrix_view(dy, "grad");
-        MatrixView<const T> dx;
-        {
-          py::gil_scoped_release nogil;
-          dx = net.backward(dyv);
-        }
-        return copy_out(dx);
+        auto [dx, dxv] = new_matrix<T>(dyv.rows(), net.input_cols(dyv.cols()));
+        Locked locked(net);
+        copy_to(dxv, net.backward(dyv));
+        return dx;
       },
       py::arg("grad"), "Backpropagates dE/doutput through every layer; returns dE/dx.");
   cls.def(
       "step",
       [](Net& net, T lr) {
-        py::gil_scoped_release nogil;
+        Locked locked(net);
         net.step(lr);
       },
       py::arg("lr"), "Plain SGD on every parameter.");
@@ -84,7 +78,7 @@ void bind_all(py::module_& m) {
   // train_step for each loss and target kind: forward, loss, backward and SGD in one call.
   auto train_step = [](Net& net, const CArray<T>& x, auto& loss, const CArray<T>& target, T lr) {
     MatrixView<const T> xv = matrix_view(x, "x"), tv = matrix_view(target, "target");
-    py::gil_scoped_release nogil;
+    Locked locked(net, loss);
     return net.train_step(xv, tv, loss, lr);
   };
   cls.def(
@@ -113,7 +107,7 @@ void bind_all(py::module_& m) {
                            std::to_string(labels.ndim()) + "-D array of " + std::to_string(labels.size()) + " values");
         check_aligned(labels, "labels");
         const std::int64_t* l = labels.data();
-        py::gil_scoped_release nogil;
+        Locked locked(net, loss);
         return net.train_step(xv, l, loss, lr);
       },
       py::arg("x"), py::arg("loss"), py::arg("labels"), py::arg("lr"),

@@ -1,6 +1,8 @@
 // Sequential<T>: the forward loop, the reversed backward loop, and their reusable buffers.
 #include "densenn/sequential.hpp"
 
+#include <algorithm>
+#include <functional>
 #include <stdexcept>
 #include <string>
 
@@ -19,6 +21,9 @@ Sequential<T>& Sequential<T>::add(std::shared_ptr<Layer<T>> layer) {
   } else if (width_) {
     width_ = layer->output_cols(*width_);
   }
+  std::mutex* m = &layer->mutex();
+  const auto at = std::lower_bound(layer_mutexes_.begin(), layer_mutexes_.end(), m, std::less<std::mutex*>());
+  if (at == layer_mutexes_.end() || *at != m) layer_mutexes_.insert(at, m);  // a layer added twice locks once
   layers_.push_back(std::move(layer));
   return *this;
 }
@@ -46,6 +51,12 @@ index_t Sequential<T>::output_cols(index_t in) const {
 }
 
 template <typename T>
+index_t Sequential<T>::input_cols(index_t out) const {
+  for (std::size_t k = layers_.size(); k-- > 0;) out = layers_[k]->input_cols(out);
+  return out;
+}
+
+template <typename T>
 MatrixView<const T> Sequential<T>::run(MatrixView<const T> x, bool training, std::vector<Matrix<T>>& outputs) {
   output_cols(x.cols());  // shapes first, so that a mismatch throws before any layer has changed
   outputs.resize(layers_.size());
@@ -60,6 +71,12 @@ MatrixView<const T> Sequential<T>::run(MatrixView<const T> x, bool training, std
 
 template <typename T>
 MatrixView<const T> Sequential<T>::forward(MatrixView<const T> x) {
+  LayersLocked locked(*this);
+  return forward_unlocked(x);
+}
+
+template <typename T>
+MatrixView<const T> Sequential<T>::forward_unlocked(MatrixView<const T> x) {
   MatrixView<const T> y = run(x, true, train_outputs_);
   has_forward_ = true;
   return y;
@@ -67,11 +84,18 @@ MatrixView<const T> Sequential<T>::forward(MatrixView<const T> x) {
 
 template <typename T>
 MatrixView<const T> Sequential<T>::predict(MatrixView<const T> x) {
+  LayersLocked locked(*this);
   return run(x, false, predict_outputs_);
 }
 
 template <typename T>
 MatrixView<const T> Sequential<T>::backward(MatrixView<const T> dy, bool need_input_grad) {
+  LayersLocked locked(*this);
+  return backward_unlocked(dy, need_input_grad);
+}
+
+template <typename T>
+MatrixView<const T> Sequential<T>::backward_unlocked(MatrixView<const T> dy, bool need_input_grad) {
   if (!has_forward_) throw StateError("Sequential backward called before forward");
   if (layers_.empty()) return dy;
   const Matrix<T>& out = train_outputs_.back();
@@ -97,6 +121,12 @@ MatrixView<const T> Sequential<T>::backward(MatrixView<const T> dy, bool need_in
 
 template <typename T>
 void Sequential<T>::step(T lr) {
+  LayersLocked locked(*this);
+  step_unlocked(lr);
+}
+
+template <typename T>
+void Sequential<T>::step_unlocked(T lr) {
   for (auto& layer : layers_) layer->step(lr);
 }
 

@@ -10,6 +10,7 @@ keeping anything for backward; ``step(lr)`` is plain SGD.
 from __future__ import annotations
 
 import os
+import threading
 
 import numpy as np
 
@@ -23,6 +24,7 @@ from ._convert import (
     check_size,
     resolve_dtype,
 )
+from .threads import serialized
 
 _SUFFIX = {np.dtype(np.float32): "float32", np.dtype(np.float64): "float64"}
 
@@ -35,6 +37,7 @@ class Layer:
     """Base of densenn's layers: forward, backward, predict, step and parameter access."""
 
     def __init__(self):
+        self._lock = threading.RLock()  # see threads.serialized
         self._in_shape = None  # shapes of the last training forward's input and output
         self._out_shape = None
         self._impl = None  # the C++ layer used by the last training forward, and its dtype
@@ -44,6 +47,7 @@ class Layer:
         return self.forward(x)
 
     # Subclasses provide _impl_for(dtype) -> the C++ layer, and _input_dtype(x) -> the dtype to use.
+    @serialized
     def forward(self, x) -> np.ndarray:
         """Output for ``x`` of shape ``(batch, in)`` or ``(in,)``, keeping what backward needs."""
         arr = self._prepare(x)
@@ -54,12 +58,14 @@ class Layer:
         self._out_shape = out.shape
         return out
 
+    @serialized
     def predict(self, x) -> np.ndarray:
         """Output for ``x`` without keeping state: gradients and a later backward are unaffected."""
         arr = self._prepare(x)
         out = self._impl_for(arr.dtype).forward(as_matrix(arr), False)
         return out.reshape(-1) if arr.ndim == 1 else out
 
+    @serialized
     def backward(self, grad_out) -> np.ndarray:
         """dE/dx for ``grad_out`` = dE/dy shaped like the last forward's output."""
         if self._impl is None:
@@ -72,6 +78,7 @@ class Layer:
             )
         return self._impl.backward(as_matrix(grad)).reshape(self._in_shape)
 
+    @serialized
     def step(self, lr) -> None:
         """Plain SGD on the layer's parameters (nothing for a layer without parameters)."""
         check_lr(lr)
@@ -94,10 +101,14 @@ class Layer:
     def __getstate__(self):
         # Pickling and copy.deepcopy keep the settings; C++ objects and training state start afresh.
         state = self.__dict__.copy()
-        state.update(_impl=None, _impl_dtype=None, _in_shape=None, _out_shape=None)
+        state.update(_impl=None, _impl_dtype=None, _in_shape=None, _out_shape=None, _lock=None)
         if "_impls" in state:
             state["_impls"] = {}
         return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
 
 
 class Dense(Layer):
@@ -176,6 +187,7 @@ class Dense(Layer):
             )
         return arr
 
+    @serialized
     def step(self, lr) -> None:
         """``weight -= lr * grad_weight; bias -= lr * grad_bias``, in place."""
         self._dense.step(check_lr(lr))

@@ -6,10 +6,13 @@ The loss owns the 1/batch (or 1/n) of the mean, so layers never rescale gradient
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from . import _core
 from ._convert import as_float_array, as_matrix, as_numeric_array, contiguous
+from .threads import serialized
 
 _SUFFIX = {np.dtype(np.float32): "float32", np.dtype(np.float64): "float64"}
 
@@ -23,6 +26,7 @@ class Loss:
     _core_name = ""
 
     def __init__(self):
+        self._lock = threading.RLock()  # see threads.serialized
         self._impl = None  # the C++ loss of the last forward, with that forward's pred shape/dtype
         self._pred_shape = None
         self._pred_dtype = None
@@ -31,6 +35,7 @@ class Loss:
     def __call__(self, pred, target) -> float:
         return self.forward(pred, target)
 
+    @serialized
     def forward(self, pred, target) -> float:
         """The loss (a Python float) of ``pred`` against ``target``."""
         arr = as_numeric_array(pred, "pred")
@@ -42,6 +47,7 @@ class Loss:
         self._remember(impl, p.shape, arr.dtype if arr.dtype.kind == "f" else p.dtype)
         return float(value)
 
+    @serialized
     def backward(self) -> np.ndarray:
         """dE/dpred for the last forward: the shape and dtype of its ``pred``."""
         if self._impl is None:
@@ -49,6 +55,7 @@ class Loss:
         grad = self._impl.backward().reshape(self._pred_shape)
         return grad.astype(self._pred_dtype, copy=False)
 
+    @serialized
     def _train_step(self, net, x: np.ndarray, target, lr: float, out_shape) -> float:
         """A whole training step of the C++ network ``net`` with this loss, in one call."""
         t = self._target(out_shape, x.dtype, target)
@@ -83,8 +90,12 @@ class Loss:
     def __getstate__(self):
         # Pickling and copy.deepcopy keep the settings; C++ objects and the last forward start afresh.
         state = self.__dict__.copy()
-        state.update(_impl=None, _pred_shape=None, _pred_dtype=None, _impls={})
+        state.update(_impl=None, _pred_shape=None, _pred_dtype=None, _impls={}, _lock=None)
         return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from ._convert import as_float_array, as_matrix, as_numeric_array, check_lr
 from .layers import Activation, Dense, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, _core_class
 from .losses import BCEWithLogitsLoss, MSELoss, SoftmaxCrossEntropyLoss
+from .threads import serialized
 from .training import History, check_batch_size
 from .training import evaluate as _evaluate
 from .training import fit as _fit
@@ -31,6 +34,7 @@ class Sequential:
         for i, layer in enumerate(layers):
             if not (callable(getattr(layer, "forward", None)) and callable(getattr(layer, "backward", None))):
                 raise TypeError(f"layer {i} ({type(layer).__name__}) has no forward/backward methods")
+        self._lock = threading.RLock()  # see threads.serialized
         self._layers = list(layers)
         self.dtype = _common_dtype(self._layers)
         self._input_width, self._output_width = _check_sizes_chain(self._layers)
@@ -75,6 +79,7 @@ class Sequential:
     def __call__(self, x):
         return self.forward(x)
 
+    @serialized
     def forward(self, x) -> np.ndarray:
         """The network's output for ``x`` ``(batch, in)`` or ``(in,)``, keeping state for backward."""
         arr = self._prepare(x)
@@ -90,6 +95,7 @@ class Sequential:
         self._in_shape, self._out_shape = arr.shape, np.shape(out)
         return out
 
+    @serialized
     def predict(self, x, *, batch_size=None) -> np.ndarray:
         """The output for ``x`` without training state: gradients and backward are unaffected.
 
@@ -111,6 +117,7 @@ class Sequential:
             out = layer.predict(out) if hasattr(layer, "predict") else layer.forward(out)
         return out
 
+    @serialized
     def backward(self, grad) -> np.ndarray:
         """Backpropagates dE/doutput through every layer, overwriting their gradients; returns dE/dx."""
         if self._out_shape is None:
@@ -128,6 +135,7 @@ class Sequential:
             grad = layer.backward(grad)
         return grad
 
+    @serialized
     def step(self, lr) -> None:
         """Plain SGD on every parameter: ``p -= lr * grad``, in place."""
         lr = check_lr(lr)
@@ -137,6 +145,7 @@ class Sequential:
             if hasattr(layer, "step"):
                 layer.step(lr)
 
+    @serialized
     def train_step(self, x, target, loss, lr) -> float:
         """One SGD training step; returns the loss before the update.
 
@@ -186,6 +195,7 @@ class Sequential:
         """A copy of every parameter under its torch.nn.Sequential key ("0.weight", ...)."""
         return {name: p.copy() for name, p in self.named_parameters()}
 
+    @serialized
     def load_state_dict(self, state_dict) -> None:
         """Copies the arrays of ``state_dict`` into the parameters: all of them, or none.
 
@@ -236,6 +246,7 @@ class Sequential:
         return Sequential, tuple(self._layers)
 
     # ---- training conveniences (densenn.training) ---------------------------------------------
+    @serialized
     def fit(
         self,
         x,

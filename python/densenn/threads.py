@@ -1,6 +1,8 @@
-"""The number of threads densenn's C++ kernels may use."""
+"""Threads: how many the C++ kernels may use, and the lock that serializes calls on one object."""
 
 from __future__ import annotations
+
+import functools
 
 from . import _core
 from ._convert import check_int
@@ -21,3 +23,15 @@ def set_num_threads(n: int) -> None:
 def get_num_threads() -> int:
     """The number of threads densenn's kernels may use (default: the CPU's hardware threads, at most 8)."""
     return _core.get_num_threads()
+
+
+def serialized(method):
+    """Runs ``method`` holding ``self._lock`` (an RLock): calls on one layer, model or loss from
+    several threads take turns, so the Python-side state and the C++ state change together."""
+
+    @functools.wraps(method)
+    def locked(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return locked

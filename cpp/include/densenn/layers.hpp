@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "densenn/lockable.hpp"
 #include "densenn/matrix.hpp"
 
 namespace densenn {
@@ -23,8 +24,10 @@ namespace densenn {
 // step(lr)
 //   Plain SGD on the layer's parameters: p -= lr * grad.
 // Shapes are checked before anything is written; a call that throws changes nothing.
+// A layer is not itself safe to call from several threads at once; its mutex() is there for
+// callers that share it (Sequential and the Python bindings take it).
 template <typename T>
-class Layer {
+class Layer : public Lockable {
  public:
   virtual ~Layer() = default;
 

@@ -10,13 +10,14 @@
 #include <cstdint>
 #include <vector>
 
+#include "densenn/lockable.hpp"
 #include "densenn/matrix.hpp"
 
 namespace densenn {
 
 // L = mean over all elements of (pred - target)^2.
 template <typename T>
-class MSELoss {
+class MSELoss : public Lockable {
  public:
   T forward(MatrixView<const T> pred, MatrixView<const T> target);
   void backward(MatrixView<T> grad) const;
@@ -31,7 +32,7 @@ class MSELoss {
 // Softmax followed by cross-entropy, mean over the batch, stable for huge logits.
 // Targets are integer labels (batch) in [0, classes), or class probabilities (batch, classes).
 template <typename T>
-class SoftmaxCrossEntropyLoss {
+class SoftmaxCrossEntropyLoss : public Lockable {
  public:
   // labels points to logits.rows() values; out-of-range labels throw std::invalid_argument.
   T forward(MatrixView<const T> logits, const std::int64_t* labels);
@@ -51,7 +52,7 @@ class SoftmaxCrossEntropyLoss {
 // Sigmoid followed by binary cross-entropy, mean over all elements, in the stable form
 // max(z, 0) - z t + log(1 + exp(-|z|)).
 template <typename T>
-class BCEWithLogitsLoss {
+class BCEWithLogitsLoss : public Lockable {
  public:
   T forward(MatrixView<const T> logits, MatrixView<const T> target);
   void backward(MatrixView<T> grad) const;

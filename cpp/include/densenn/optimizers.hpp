@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "densenn/lockable.hpp"
 #include "densenn/layers.hpp"
 #include "densenn/matrix.hpp"
 #include "densenn/sequential.hpp"
@@ -97,7 +98,7 @@ void adam_step(T* p, T* m, T* v, T* v_max, const T* g, const AdamStep<T>& h, ind
 
 // What SGD and Adam share: the registered buffers and their per-parameter state.
 template <typename T>
-class Optimizer {
+class Optimizer : public Lockable {
  public:
   virtual ~Optimizer() = default;
 

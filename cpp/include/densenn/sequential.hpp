@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "densenn/layers.hpp"
+#include "densenn/lockable.hpp"
 
 namespace densenn {
 
@@ -18,7 +20,7 @@ namespace densenn {
 // The views that forward, predict and backward return point into the network's buffers: they
 // stay valid until the next call of the same method (copy them to keep them).
 template <typename T>
-class Sequential {
+class Sequential : public Lockable {
  public:
   // Appends a layer (moved in). Dense sizes must chain, across activations too: a Dense whose
   // in_features differs from the width reaching it throws ShapeError and nothing is added.
@@ -52,6 +54,8 @@ class Sequential {
 
   // The output width for inputs of `in` columns; throws ShapeError if the layers refuse them.
   index_t output_cols(index_t in) const;
+  // The input width whose output is `out` columns wide (the width of backward's dE/dx).
+  index_t input_cols(index_t out) const;
 
   // One whole training step in one call: forward, loss, backward (without the unused dE/dx of
   // the first layer), SGD. `loss` is one of the losses of losses.hpp and `target` what its
@@ -60,19 +64,42 @@ class Sequential {
   template <typename Loss, typename Target>
   T train_step(MatrixView<const T> x, const Target& target, Loss& loss, T lr) {
     Loss::check(x.rows(), output_cols(x.cols()), target);
-    const MatrixView<const T> y = forward(x);
+    LayersLocked locked(*this);
+    const MatrixView<const T> y = forward_unlocked(x);
     const T value = loss.forward(y, target);
     loss_grad_.resize(y.rows(), y.cols());
     loss.backward(loss_grad_.view());
-    backward(loss_grad_.view(), /*need_input_grad=*/false);
-    step(lr);
+    backward_unlocked(loss_grad_.view(), /*need_input_grad=*/false);
+    step_unlocked(lr);
     return value;
   }
 
  private:
+  // Holds the mutex of every distinct layer for the whole of one public call, so that the call is
+  // atomic for anyone else using the same layers (see Lockable). The mutexes are taken in one
+  // fixed order (by address): two networks that share layers cannot deadlock.
+  class LayersLocked {
+   public:
+    explicit LayersLocked(const Sequential& net) : net_(net) {
+      for (std::mutex* m : net_.layer_mutexes_) m->lock();
+    }
+    ~LayersLocked() {
+      for (auto m = net_.layer_mutexes_.rbegin(); m != net_.layer_mutexes_.rend(); ++m) (*m)->unlock();
+    }
+    LayersLocked(const LayersLocked&) = delete;
+    LayersLocked& operator=(const LayersLocked&) = delete;
+
+   private:
+    const Sequential& net_;
+  };
+
   MatrixView<const T> run(MatrixView<const T> x, bool training, std::vector<Matrix<T>>& outputs);
+  MatrixView<const T> forward_unlocked(MatrixView<const T> x);
+  MatrixView<const T> backward_unlocked(MatrixView<const T> dy, bool need_input_grad);
+  void step_unlocked(T lr);
 
   std::vector<std::shared_ptr<Layer<T>>> layers_;
+  std::vector<std::mutex*> layer_mutexes_;  // of the distinct layers, sorted by address
   std::optional<index_t> width_;        // the width leaving the last layer, when known
   std::optional<index_t> in_features_;  // the width the network expects, when known
   bool width_known_ = true;             // false once a layer of unknown width was added
