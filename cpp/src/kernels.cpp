@@ -1,66 +1,142 @@
-// The kernels declared in densenn/kernels.hpp: plain loops, each next to the formula it computes.
+// The kernels declared in densenn/kernels.hpp: each next to the formula it computes.
 #include "densenn/kernels.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <vector>
 
+#include "gemm.hpp"
+#include "kernels_internal.hpp"
 #include "parallel.hpp"
+#include "simd.hpp"
 
 namespace densenn {
 
 // ---- dense layer ------------------------------------------------------------------------------
+// The three products of a dense layer are one blocked matrix product (gemm_impl.hpp) reading its
+// operands with different strides; the instruction set is chosen at run time (simd.cpp). The plain
+// loops they must agree with are in kernels_naive.cpp.
 
-// Y[n, j] = sum_i X[n, i] W[j, i] + b[j]: a dot product of a row of X with a row of W.
+namespace {
+
+template <typename T>
+const detail::IsaKernels<T>& isa();
+
+template <>
+const detail::IsaKernels<float>& isa<float>() {
+  switch (detail::simd_level()) {
+#if defined(DENSENN_X86_DISPATCH)
+    case detail::SimdLevel::avx512:
+      return detail::avx512::kernels_float;
+    case detail::SimdLevel::avx2:
+      return detail::avx2::kernels_float;
+#endif
+    default:
+      return detail::scalar::kernels_float;
+  }
+}
+
+template <>
+const detail::IsaKernels<double>& isa<double>() {
+  switch (detail::simd_level()) {
+#if defined(DENSENN_X86_DISPATCH)
+    case detail::SimdLevel::avx512:
+      return detail::avx512::kernels_double;
+    case detail::SimdLevel::avx2:
+      return detail::avx2::kernels_double;
+#endif
+    default:
+      return detail::scalar::kernels_double;
+  }
+}
+
+index_t round_up(index_t n, index_t unit) { return (n + unit - 1) / unit * unit; }
+
+// This thread's packing buffer, 64-byte aligned: grown on first use, then reused, so that after
+// the first call with given sizes the kernels allocate nothing.
+template <typename T>
+T* workspace(index_t elements) {
+  thread_local std::vector<unsigned char> buffer;
+  const std::size_t bytes = static_cast<std::size_t>(elements) * sizeof(T) + 64;
+  if (buffer.size() < bytes) buffer = std::vector<unsigned char>(bytes);
+  const auto address = reinterpret_cast<std::uintptr_t>(buffer.data());
+  return reinterpret_cast<T*>((address + 63) & ~std::uintptr_t(63));
+}
+
+// C = A B (+ bias, relu) over the threads: each takes whole panels of C's columns (or rows, when
+// there are more of those), so no sum is ever split and the bits do not depend on the split.
+template <typename T>
+void gemm(const detail::GemmProblem<T>& p) {
+  if (p.m <= 0 || p.n <= 0) return;
+  const detail::IsaKernels<T>& kernels = isa<T>();
+  const index_t row_panels = (p.m + kernels.mr - 1) / kernels.mr, col_panels = (p.n + kernels.nr - 1) / kernels.nr;
+  const bool by_cols = col_panels >= row_panels;
+  const double work = double(p.m) * double(p.n) * double(std::max<index_t>(p.k, 1));
+  detail::parallel_for(by_cols ? col_panels : row_panels, work, [&](index_t first, index_t last) {
+    index_t i0 = 0, i1 = p.m, j0 = 0, j1 = p.n;
+    if (by_cols) {
+      j0 = first * kernels.nr;
+      j1 = std::min(p.n, last * kernels.nr);
+    } else {
+      i0 = first * kernels.mr;
+      i1 = std::min(p.m, last * kernels.mr);
+    }
+    const index_t kc = std::min(kernels.kc, std::max<index_t>(p.k, 1));
+    const index_t cols = std::min(kernels.nc, round_up(j1 - j0, kernels.nr));
+    const index_t rows = std::min(kernels.mc, round_up(i1 - i0, kernels.mr));
+    kernels.gemm(p, i0, i1, j0, j1, workspace<T>(kc * (cols + rows)));
+  });
+}
+
+// Up to this many rows the forward pass reads W in place (dot products along its rows) instead of
+// packing it: packing costs as much as a product with one row.
+constexpr index_t kDotRows = 1;
+
+}  // namespace
+
+namespace detail {
+
+// Y = X W^T + b as C = A B with A = X (rows contiguous) and B = W^T (columns contiguous).
+template <typename T>
+void dense_forward_act(T* y, const T* x, const T* w, const T* b, index_t batch, index_t in, index_t out, bool relu) {
+  if (batch <= 0 || out <= 0) return;
+  if (batch <= kDotRows) {
+    const IsaKernels<T>& kernels = isa<T>();
+    const index_t lanes = kernels.lanes;
+    parallel_for((out + lanes - 1) / lanes, double(batch) * double(in) * double(out), [&](index_t first, index_t last) {
+      kernels.dot_forward(y, x, w, b, batch, in, out, first * lanes, std::min(out, last * lanes), relu);
+    });
+    return;
+  }
+  gemm<T>({y, out, x, in, 1, w, 1, in, batch, out, in, b, relu});
+}
+
+template void dense_forward_act<float>(float*, const float*, const float*, const float*, index_t, index_t, index_t,
+                                       bool);
+template void dense_forward_act<double>(double*, const double*, const double*, const double*, index_t, index_t,
+                                        index_t, bool);
+
+}  // namespace detail
+
 template <typename T>
 void dense_forward(T* y, const T* x, const T* w, const T* b, index_t batch, index_t in, index_t out) {
-  detail::parallel_for(batch, double(batch) * in * out, [=](index_t n0, index_t n1) {
-    for (index_t n = n0; n < n1; ++n) {
-      const T* xn = x + n * in;
-      T* yn = y + n * out;
-      for (index_t j = 0; j < out; ++j) {
-        const T* wj = w + j * in;
-        T acc = 0;
-        for (index_t i = 0; i < in; ++i) acc += xn[i] * wj[i];
-        yn[j] = b ? acc + b[j] : acc;
-      }
-    }
-  });
+  detail::dense_forward_act(y, x, w, b, batch, in, out, false);
 }
 
-// dX[n, :] = sum_j dY[n, j] W[j, :]: each row of dX is a combination of the rows of W.
+// dX = dY W: A = dY (rows contiguous), B = W (rows contiguous); sums run over the outputs j.
 template <typename T>
 void dense_backward_input(T* dx, const T* dy, const T* w, index_t batch, index_t in, index_t out) {
-  detail::parallel_for(batch, double(batch) * in * out, [=](index_t n0, index_t n1) {
-    for (index_t n = n0; n < n1; ++n) {
-      T* dxn = dx + n * in;
-      const T* dyn = dy + n * out;
-      std::fill(dxn, dxn + in, T(0));
-      for (index_t j = 0; j < out; ++j) {
-        const T g = dyn[j];
-        const T* wj = w + j * in;
-        for (index_t i = 0; i < in; ++i) dxn[i] += g * wj[i];
-      }
-    }
-  });
+  gemm<T>({dx, in, dy, out, 1, w, in, 1, batch, in, out, nullptr, false});
 }
 
-// dW[j, :] = sum_n dY[n, j] X[n, :]: the batch sum of outer products dE/dy ⊗ x.
+// dW = dY^T X: A = dY^T (columns contiguous), B = X (rows contiguous); sums run over the batch.
 template <typename T>
 void dense_backward_weight(T* dw, const T* dy, const T* x, index_t batch, index_t in, index_t out) {
-  detail::parallel_for(out, double(batch) * in * out, [=](index_t j0, index_t j1) {
-    for (index_t j = j0; j < j1; ++j) {
-      T* dwj = dw + j * in;
-      std::fill(dwj, dwj + in, T(0));
-      for (index_t n = 0; n < batch; ++n) {
-        const T g = dy[n * out + j];
-        const T* xn = x + n * in;
-        for (index_t i = 0; i < in; ++i) dwj[i] += g * xn[i];
-      }
-    }
-  });
+  gemm<T>({dw, in, dy, 1, out, x, in, 1, out, in, batch, nullptr, false});
 }
 
-// db[j] = sum_n dY[n, j]
+// db[j] = sum_n dY[n, j], row after row so that the inner loop runs along contiguous memory.
 template <typename T>
 void dense_backward_bias(T* db, const T* dy, index_t batch, index_t out) {
   std::fill(db, db + out, T(0));

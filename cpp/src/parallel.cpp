@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -15,8 +17,9 @@
 namespace densenn {
 namespace {
 
-// Below this many multiply-adds, waking a worker costs more than it saves.
-constexpr double kMinParallelWork = 1 << 16;
+// Below this many multiply-adds per thread, waking a worker (a few microseconds) costs more than
+// it saves: small problems stay on the calling thread.
+constexpr double kMinWorkPerThread = 1 << 18;
 
 int default_threads() {
   unsigned hw = std::thread::hardware_concurrency();
@@ -34,17 +37,17 @@ class ThreadPool {
     for (auto& t : workers_) t.join();
   }
 
-  int threads() const { return threads_; }
+  int threads() const { return threads_.load(std::memory_order_relaxed); }
 
-  void set_threads(int n) { threads_ = n; }
+  void set_threads(int n) { threads_.store(n, std::memory_order_relaxed); }
 
-  void run(index_t n, double work, const std::function<void(index_t, index_t)>& body) {
-    int want = threads_;
-    if (want <= 1 || n < 2 || work < kMinParallelWork) return body(0, n);
+  void run(index_t n, double work, detail::RangeBody body) {
+    const index_t by_work = static_cast<index_t>(std::min(work / kMinWorkPerThread, 1024.0));
+    const int chunks = static_cast<int>(std::min<index_t>({index_t(threads()), n, by_work}));
+    if (chunks <= 1) return body(0, n);
     // One job at a time; a caller arriving while another job runs does its work alone.
     std::unique_lock<std::mutex> submit(submit_mutex_, std::try_to_lock);
     if (!submit.owns_lock()) return body(0, n);
-    int chunks = static_cast<int>(std::min<index_t>(want, n));
     start_workers(chunks - 1);
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -55,7 +58,10 @@ class ThreadPool {
       pending_ = chunks - 1;
       ++generation_;
     }
-    wake_.notify_all();
+    if (chunks == 2)
+      wake_.notify_one();
+    else
+      wake_.notify_all();
     run_chunk(0);
     std::unique_lock<std::mutex> lock(mutex_);
     done_.wait(lock, [&] { return pending_ == 0; });
@@ -64,7 +70,7 @@ class ThreadPool {
 
  private:
   void run_chunk(int c) {
-    index_t begin = n_ * c / chunks_, end = n_ * (c + 1) / chunks_;
+    const index_t begin = n_ * c / chunks_, end = n_ * (c + 1) / chunks_;
     (*body_)(begin, end);
   }
 
@@ -78,7 +84,7 @@ class ThreadPool {
     for (;;) {
       wake_.wait(lock, [&] { return stopping_ || (generation_ != seen && next_chunk_ < chunks_); });
       if (stopping_) return;
-      int c = next_chunk_++;
+      const int c = next_chunk_++;
       if (next_chunk_ >= chunks_) seen = generation_;
       lock.unlock();
       run_chunk(c);
@@ -92,7 +98,7 @@ class ThreadPool {
   std::mutex mutex_;         // guards the job state below
   std::condition_variable wake_, done_;
   std::vector<std::thread> workers_;
-  const std::function<void(index_t, index_t)>* body_ = nullptr;
+  const detail::RangeBody* body_ = nullptr;
   index_t n_ = 0;
   int chunks_ = 0, next_chunk_ = 0, pending_ = 0;
   std::uint64_t generation_ = 0;
@@ -114,7 +120,8 @@ void set_num_threads(int n) {
 int get_num_threads() { return pool().threads(); }
 
 namespace detail {
-void parallel_for(index_t n, double work, const std::function<void(index_t, index_t)>& body) {
+void parallel_for(index_t n, double work, RangeBody body) {
+  if (n <= 0) return;
   pool().run(n, work, body);
 }
 }  // namespace detail

@@ -1,16 +1,33 @@
-// parallel_for: split a range of independent output rows over densenn's persistent worker threads.
+// parallel_for: split a range of independent output blocks over densenn's persistent worker threads.
 #pragma once
 
-#include <functional>
+#include <type_traits>
+#include <utility>
 
 #include "densenn/matrix.hpp"
 
 namespace densenn::detail {
 
+// A non-owning reference to a callable body(begin, end). Unlike std::function it never allocates,
+// so a kernel call costs no heap allocation whatever its lambda captures.
+class RangeBody {
+ public:
+  template <typename F, typename = std::enable_if_t<!std::is_same_v<std::decay_t<F>, RangeBody>>>
+  RangeBody(F&& body)  // NOLINT: implicit on purpose, so a lambda can be passed as it is
+      : object_(const_cast<void*>(static_cast<const void*>(&body))),
+        call_([](void* object, index_t begin, index_t end) { (*static_cast<std::remove_reference_t<F>*>(object))(begin, end); }) {}
+  void operator()(index_t begin, index_t end) const { call_(object_, begin, end); }
+
+ private:
+  void* object_;
+  void (*call_)(void*, index_t, index_t);
+};
+
 // Calls body(begin, end) on disjoint chunks covering [0, n). Uses several threads only when
-// `work` (a rough count of multiply-adds) is large enough to pay for waking them; otherwise
-// runs body(0, n) on the calling thread. Each row is computed by exactly one call, so the
-// result never depends on how the range was split.
-void parallel_for(index_t n, double work, const std::function<void(index_t, index_t)>& body);
+// `work` (a rough count of multiply-adds) is large enough to pay for waking them, and never more
+// than work / (that amount) of them; otherwise runs body(0, n) on the calling thread. The caller
+// must compute each index the same way whatever chunk it falls in, so that the result never
+// depends on the thread count.
+void parallel_for(index_t n, double work, RangeBody body);
 
 }  // namespace densenn::detail

@@ -4,11 +4,17 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels_internal.hpp"
+
 namespace densenn {
 
 template <typename T>
 Sequential<T>& Sequential<T>::add(std::shared_ptr<Layer<T>> layer) {
   if (!layer) throw std::invalid_argument("Sequential::add: null layer");
+  // Room first, so that nothing below can fail half-way through adding the layer.
+  dense_.reserve(layers_.size() + 1);
+  relu_.reserve(layers_.size() + 1);
+  layers_.reserve(layers_.size() + 1);
   if (auto* dense = dynamic_cast<Dense<T>*>(layer.get())) {
     if (width_ && *width_ != dense->in_features())
       throw ShapeError("Sequential::add: layer " + std::to_string(layers_.size()) + " expects " +
@@ -19,7 +25,9 @@ Sequential<T>& Sequential<T>::add(std::shared_ptr<Layer<T>> layer) {
   } else if (width_) {
     width_ = layer->output_cols(*width_);
   }
-  layers_.push_back(std::move(layer));
+  dense_.push_back(dynamic_cast<Dense<T>*>(layer.get()));
+  relu_.push_back(dynamic_cast<ReLU<T>*>(layer.get()) != nullptr);
+  layers_.push_back(std::move(layer));  // cannot throw now: nothing is half-added
   return *this;
 }
 
@@ -47,6 +55,17 @@ MatrixView<const T> Sequential<T>::run(MatrixView<const T> x, bool training, std
   outputs.resize(layers_.size());
   MatrixView<const T> in = x;
   for (std::size_t i = 0; i < layers_.size(); ++i) {
+    Dense<T>* dense = dense_[i];
+    if (!training && dense && i + 1 < layers_.size() && relu_[i + 1]) {
+      // Dense then ReLU in one pass, straight into the ReLU's output: the ReLU is applied as each
+      // tile of the product is stored (the same bits as the two layers one after the other).
+      Matrix<T>& y = outputs[++i];
+      y.resize(in.rows(), dense->out_features());
+      detail::dense_forward_act(y.data(), in.data(), dense->weight().data(), dense->bias(), in.rows(),
+                                dense->in_features(), dense->out_features(), true);
+      in = y.view();
+      continue;
+    }
     outputs[i].resize(in.rows(), layers_[i]->output_cols(in.cols()));
     layers_[i]->forward(outputs[i].view(), in, training);
     in = outputs[i].view();
@@ -77,11 +96,9 @@ MatrixView<const T> Sequential<T>::backward(MatrixView<const T> dy, bool need_in
   MatrixView<const T> grad = dy;
   for (std::size_t k = layers_.size(); k-- > 0;) {
     Layer<T>& layer = *layers_[k];
-    if (k == 0 && !need_input_grad) {
-      if (auto* dense = dynamic_cast<Dense<T>*>(&layer)) {
-        dense->backward_parameters(grad);
-        return {};
-      }
+    if (k == 0 && !need_input_grad && dense_[0]) {
+      dense_[0]->backward_parameters(grad);
+      return {};
     }
     Matrix<T>& dx = grad_[k % 2];
     dx.resize(grad.rows(), layer.input_cols(grad.cols()));

@@ -12,7 +12,7 @@
 namespace densenn {
 
 // A stack of layers with its own reusable buffers: after the first call with a given batch size,
-// forward, backward and step allocate nothing.
+// forward, backward, step and predict allocate nothing.
 //
 // The views that forward, predict and backward return point into the network's buffers: they
 // stay valid until the next call of the same method (copy them to keep them).
@@ -51,6 +51,10 @@ class Sequential {
   MatrixView<const T> run(MatrixView<const T> x, bool training, std::vector<Matrix<T>>& outputs);
 
   std::vector<std::shared_ptr<Layer<T>>> layers_;
+  // Looked up once in add(), not on every call: layers_[i] as a Dense (or null), and whether it is
+  // a ReLU (predict fuses a Dense and the ReLU after it into one pass).
+  std::vector<Dense<T>*> dense_;
+  std::vector<unsigned char> relu_;
   std::optional<index_t> width_;        // the width leaving the last layer, when known
   std::optional<index_t> in_features_;  // the width the network expects, when known
   bool width_known_ = true;             // false once a layer of unknown width was added
