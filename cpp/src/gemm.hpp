@@ -37,7 +37,7 @@ struct IsaKernels {
   std::ptrdiff_t kc, mc, nc;   // cache blocks (see gemm_impl.hpp)
   int lanes;                   // SIMD width in T: dot_forward's unit of output columns
   // C[i0:i1, j0:j1] of the problem over all of k. `work` is a 64-byte aligned buffer of at least
-  // min(kc, k) * (min(nc, j1 - j0 rounded up to nr) + min(mc, i1 - i0 rounded up to mr)) values.
+  // min(kc, k) * (min(nc, j1 - j0 + nr - 1) + min(mc, i1 - i0 + mr - 1)) values.
   void (*gemm)(const GemmProblem<T>& p, std::ptrdiff_t i0, std::ptrdiff_t i1, std::ptrdiff_t j0, std::ptrdiff_t j1,
                T* work);
   // The forward pass for a few rows, without packing: Y[r, j0:j1] = X[r] W[j0:j1]^T + b[j0:j1]

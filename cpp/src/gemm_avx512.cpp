@@ -70,22 +70,34 @@ struct F32x16 {
     }
   }
 
-  // The 16 lane sums of acc[0..15], in order: 256-bit halves added, then 128-bit quarters, then
-  // elements 0 + 2 and 1 + 3 of each quarter, then those two.
+  // The 16 lane sums of acc[0..15], in order. Each level halves the partial sums of every
+  // accumulator (256-bit halves, then 128-bit quarters, then elements 0 + 2 and 1 + 3, then those
+  // two), packing two accumulators into one register with a blend and one shuffle.
   static reg reduce(const reg* acc) {
     reg s1[8], s2[4], s3[2];
-    for (int p = 0; p < 8; ++p)
-      s1[p] = _mm512_add_ps(_mm512_shuffle_f32x4(acc[2 * p], acc[2 * p + 1], 0x44),
-                            _mm512_shuffle_f32x4(acc[2 * p], acc[2 * p + 1], 0xEE));
-    for (int q = 0; q < 4; ++q)
-      s2[q] = _mm512_add_ps(_mm512_shuffle_f32x4(s1[2 * q], s1[2 * q + 1], 0x88),
-                            _mm512_shuffle_f32x4(s1[2 * q], s1[2 * q + 1], 0xDD));
-    for (int t = 0; t < 2; ++t)
-      s3[t] = _mm512_add_ps(_mm512_shuffle_ps(s2[2 * t], s2[2 * t + 1], 0x44),
-                            _mm512_shuffle_ps(s2[2 * t], s2[2 * t + 1], 0xEE));
-    const reg s = _mm512_add_ps(_mm512_shuffle_ps(s3[0], s3[1], 0x88), _mm512_shuffle_ps(s3[0], s3[1], 0xDD));
-    // Lane 4 L + m of s holds the sum of acc[4 m + L].
-    return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), s);
+    for (int p = 0; p < 8; ++p) {  // [a.l0 + a.l2, a.l1 + a.l3, b.l2 + b.l0, b.l3 + b.l1]
+      const reg a = acc[2 * p], b = acc[2 * p + 1];
+      s1[p] = _mm512_add_ps(_mm512_mask_blend_ps(0xFF00, a, b), _mm512_shuffle_f32x4(a, b, 0x4E));
+    }
+    const __m512i swap_lanes = _mm512_setr_epi32(4, 5, 6, 7, 16, 17, 18, 19, 12, 13, 14, 15, 24, 25, 26, 27);
+    for (int q = 0; q < 4; ++q) {  // 128-bit lane L: the 4 partial sums of one accumulator
+      const reg a = s1[2 * q], b = s1[2 * q + 1];
+      s2[q] = _mm512_add_ps(_mm512_mask_blend_ps(0xF0F0, a, b), _mm512_permutex2var_ps(a, swap_lanes, b));
+    }
+    for (int t = 0; t < 2; ++t) {  // elements 0 + 2 and 1 + 3 inside each lane
+      const reg a = s2[2 * t], b = s2[2 * t + 1];
+      s3[t] = _mm512_add_ps(_mm512_mask_blend_ps(0xCCCC, a, b), _mm512_shuffle_ps(a, b, 0x4E));
+    }
+    const __m512i swap_pairs = _mm512_setr_epi32(1, 16, 3, 18, 5, 20, 7, 22, 9, 24, 11, 26, 13, 28, 15, 30);
+    const reg s = _mm512_add_ps(_mm512_mask_blend_ps(0xAAAA, s3[0], s3[1]),
+                                _mm512_permutex2var_ps(s3[0], swap_pairs, s3[1]));
+    return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15), s);
+  }
+  static T sum(reg v) {  // as reduce: 256-bit halves, quarters, elements 0 + 2 and 1 + 3, those two
+    const reg h = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, 0x4E));
+    const __m128 q = _mm_add_ps(_mm512_castps512_ps128(h), _mm512_extractf32x4_ps(h, 1));
+    const __m128 t = _mm_add_ps(q, _mm_movehl_ps(q, q));
+    return _mm_cvtss_f32(_mm_add_ss(t, _mm_shuffle_ps(t, t, 0x1)));
   }
 };
 
@@ -132,15 +144,22 @@ struct F64x8 {
 
   static reg reduce(const reg* acc) {
     reg s1[4], s2[2];
-    for (int p = 0; p < 4; ++p)
-      s1[p] = _mm512_add_pd(_mm512_shuffle_f64x2(acc[2 * p], acc[2 * p + 1], 0x44),
-                            _mm512_shuffle_f64x2(acc[2 * p], acc[2 * p + 1], 0xEE));
-    for (int q = 0; q < 2; ++q)
-      s2[q] = _mm512_add_pd(_mm512_shuffle_f64x2(s1[2 * q], s1[2 * q + 1], 0x88),
-                            _mm512_shuffle_f64x2(s1[2 * q], s1[2 * q + 1], 0xDD));
-    const reg s = _mm512_add_pd(_mm512_shuffle_pd(s2[0], s2[1], 0x00), _mm512_shuffle_pd(s2[0], s2[1], 0xFF));
-    // Lane 2 L + m of s holds the sum of acc[4 m + L].
-    return _mm512_permutexvar_pd(_mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7), s);
+    for (int p = 0; p < 4; ++p) {
+      const reg a = acc[2 * p], b = acc[2 * p + 1];
+      s1[p] = _mm512_add_pd(_mm512_mask_blend_pd(0xF0, a, b), _mm512_shuffle_f64x2(a, b, 0x4E));
+    }
+    const __m512i swap_lanes = _mm512_setr_epi64(2, 3, 8, 9, 6, 7, 12, 13);
+    for (int q = 0; q < 2; ++q) {
+      const reg a = s1[2 * q], b = s1[2 * q + 1];
+      s2[q] = _mm512_add_pd(_mm512_mask_blend_pd(0xCC, a, b), _mm512_permutex2var_pd(a, swap_lanes, b));
+    }
+    const reg s = _mm512_add_pd(_mm512_mask_blend_pd(0xAA, s2[0], s2[1]), _mm512_shuffle_pd(s2[0], s2[1], 0x55));
+    return _mm512_permutexvar_pd(_mm512_setr_epi64(0, 4, 2, 6, 1, 5, 3, 7), s);
+  }
+  static T sum(reg v) {  // as reduce: 256-bit halves, quarters, then the two elements
+    const reg h = _mm512_add_pd(v, _mm512_shuffle_f64x2(v, v, 0x4E));
+    const __m128d q = _mm_add_pd(_mm512_castpd512_pd128(h), _mm_castps_pd(_mm512_extractf32x4_ps(_mm512_castpd_ps(h), 1)));
+    return _mm_cvtsd_f64(_mm_add_sd(q, _mm_unpackhi_pd(q, q)));
   }
 };
 

@@ -7,7 +7,8 @@
 // V describes one vector of W values of type T and the register tile (MR rows, NV vectors wide):
 //   zero(), set1(t), load(p) (unaligned), store(p, v), load_n(p, n) / store_n(p, v, n) (the first
 //   n lanes; the others read as 0, written never), fma(a, b, c) = a * b + c, add(a, b),
-//   relu(v) = v < 0 ? 0 : v (NaN stays NaN), transpose (a W x W block), reduce (W lane sums).
+//   relu(v) = v < 0 ? 0 : v (NaN stays NaN), transpose (a W x W block), reduce (W lane sums),
+//   sum (the lane sum of one vector, added in the same order as reduce adds each of its W).
 //
 // ---- The blocking scheme (after Goto and van de Geijn, and BLIS) ---------------------------------
 //
@@ -39,6 +40,17 @@ using index_t = std::ptrdiff_t;
 #endif
 
 inline index_t min_index(index_t a, index_t b) { return a < b ? a : b; }
+
+// Returns p unchanged, as something the optimiser cannot see through: a pointer advanced row by row
+// stays one register instead of sixteen precomputed offsets, whose set-up costs more than a small
+// layer's whole product.
+template <typename P>
+inline P opaque(P p) {
+#if defined(__GNUC__) || defined(__clang__)
+  __asm__("" : "+r"(p));
+#endif
+  return p;
+}
 inline int lanes_left(index_t n, int v, int w) {  // valid lanes of vector v when n values remain
   const index_t left = n - index_t(v) * w;
   return left <= 0 ? 0 : left >= w ? w : int(left);
@@ -223,47 +235,54 @@ void gemm(const GemmProblem<typename V::T>& p, index_t i0, index_t i1, index_t j
 
 // ---- the forward pass for a few rows --------------------------------------------------------------
 // Y[r, j] = sum_i X[r, i] W[j, i] + b[j] for r < batch and j in [j0, j1), then relu if asked.
-// Without packing: W lanes run along i, one accumulator per row of W (W rows at a time), and
-// V::reduce adds each accumulator's lanes in a fixed tree, the same for every output.
-template <class V>
-void dot_forward(typename V::T* y, const typename V::T* x, const typename V::T* w, const typename V::T* b,
-                 index_t batch, index_t in, index_t out, index_t j0, index_t j1, bool relu) {
+// Without packing: W lanes run along i, one accumulator per row of W, W rows at a time (each row a
+// short dependency chain that the CPU overlaps with the next). V::reduce then adds each
+// accumulator's lanes in a fixed tree; V::sum adds one vector's lanes in the same tree, for the
+// last one or two outputs, so an output's bits never depend on which of the two it went through.
+//
+// NB is in / W (the number of whole vectors along i) when it is small enough to keep the row of X
+// in registers and unroll, or -1 for a loop.
+template <class V, int NB>
+void dot_forward_rows(typename V::T* y, const typename V::T* x, const typename V::T* w, const typename V::T* b,
+                      index_t batch, index_t in, index_t out, index_t j0, index_t j1, bool relu) {
   using T = typename V::T;
   using R = typename V::reg;
-  constexpr int W = V::W;
+  constexpr int W = V::W, XV = NB > 0 ? NB : 1;
+  const index_t body = in / W * W;
+  const int tail = int(in - body);
   for (index_t r = 0; r < batch; ++r) {
     const T* xr = x + r * in;
     T* yr = y + r * out;
+    R xv[XV];
+    DENSENN_UNROLL for (int v = 0; v < XV; ++v) xv[v] = v < NB ? V::load(xr + v * W) : V::zero();
+    const R xt = tail ? V::load_n(xr + body, tail) : V::zero();
+    const auto row = [&](const T* wq) {  // one row of W against the row of X
+      R a = V::zero();
+      if (NB >= 0) {
+        DENSENN_UNROLL for (int v = 0; v < XV; ++v) {
+          if (v < NB) a = V::fma(V::load(wq + v * W), xv[v], a);
+        }
+      } else {
+        for (index_t i = 0; i < body; i += W) a = V::fma(V::load(wq + i), V::load(xr + i), a);
+      }
+      return tail ? V::fma(V::load_n(wq + body, tail), xt, a) : a;
+    };
     for (index_t j = j0; j < j1; j += W) {
       const int rows = int(min_index(W, j1 - j));
       const T* wj = w + j * in;
+      if (rows <= 2) {  // one or two outputs left: a full reduce would waste W - 2 lanes
+        for (int q = 0; q < rows; ++q) {
+          T v = V::sum(row(wj + q * in));
+          if (b) v += b[j + q];
+          yr[j + q] = relu && v < T(0) ? T(0) : v;
+        }
+        continue;
+      }
       R acc[W];
-      DENSENN_UNROLL for (int q = 0; q < W; ++q) acc[q] = V::zero();
-      index_t i = 0;
-      if (rows == W) {
-        for (; i + W <= in; i += W) {
-          const R xv = V::load(xr + i);
-          DENSENN_UNROLL for (int q = 0; q < W; ++q) acc[q] = V::fma(V::load(wj + q * in + i), xv, acc[q]);
-        }
-        if (i < in) {
-          const int t = int(in - i);
-          const R xv = V::load_n(xr + i, t);
-          DENSENN_UNROLL for (int q = 0; q < W; ++q) acc[q] = V::fma(V::load_n(wj + q * in + i, t), xv, acc[q]);
-        }
-      } else {
-        for (; i + W <= in; i += W) {
-          const R xv = V::load(xr + i);
-          DENSENN_UNROLL for (int q = 0; q < W; ++q) {
-            if (q < rows) acc[q] = V::fma(V::load(wj + q * in + i), xv, acc[q]);
-          }
-        }
-        if (i < in) {
-          const int t = int(in - i);
-          const R xv = V::load_n(xr + i, t);
-          DENSENN_UNROLL for (int q = 0; q < W; ++q) {
-            if (q < rows) acc[q] = V::fma(V::load_n(wj + q * in + i, t), xv, acc[q]);
-          }
-        }
+      const T* wq = wj;
+      DENSENN_UNROLL for (int q = 0; q < W; ++q) {
+        acc[q] = q < rows ? row(wq) : V::zero();
+        wq = opaque(wq + in);
       }
       R sums = V::reduce(acc);
       if (b) sums = V::add(sums, rows == W ? V::load(b + j) : V::load_n(b + j, rows));
@@ -273,6 +292,33 @@ void dot_forward(typename V::T* y, const typename V::T* x, const typename V::T* 
       else
         V::store_n(yr + j, sums, rows);
     }
+  }
+}
+
+template <class V>
+void dot_forward(typename V::T* y, const typename V::T* x, const typename V::T* w, const typename V::T* b,
+                 index_t batch, index_t in, index_t out, index_t j0, index_t j1, bool relu) {
+  switch (in / V::W) {
+    case 0:
+      return dot_forward_rows<V, 0>(y, x, w, b, batch, in, out, j0, j1, relu);
+    case 1:
+      return dot_forward_rows<V, 1>(y, x, w, b, batch, in, out, j0, j1, relu);
+    case 2:
+      return dot_forward_rows<V, 2>(y, x, w, b, batch, in, out, j0, j1, relu);
+    case 3:
+      return dot_forward_rows<V, 3>(y, x, w, b, batch, in, out, j0, j1, relu);
+    case 4:
+      return dot_forward_rows<V, 4>(y, x, w, b, batch, in, out, j0, j1, relu);
+    case 5:
+      return dot_forward_rows<V, 5>(y, x, w, b, batch, in, out, j0, j1, relu);
+    case 6:
+      return dot_forward_rows<V, 6>(y, x, w, b, batch, in, out, j0, j1, relu);
+    case 7:
+      return dot_forward_rows<V, 7>(y, x, w, b, batch, in, out, j0, j1, relu);
+    case 8:
+      return dot_forward_rows<V, 8>(y, x, w, b, batch, in, out, j0, j1, relu);
+    default:
+      return dot_forward_rows<V, -1>(y, x, w, b, batch, in, out, j0, j1, relu);
   }
 }
 

@@ -28,6 +28,7 @@ struct Vec1 {
   static reg relu(reg v) { return v < T(0) ? T(0) : v; }
   static void transpose(const T* src, index_t, int rows, T* dst, index_t, int) { *dst = rows > 0 ? *src : T(0); }
   static reg reduce(const reg* acc) { return acc[0]; }
+  static T sum(reg v) { return v; }
 };
 
 }  // namespace

@@ -51,8 +51,6 @@ const detail::IsaKernels<double>& isa<double>() {
   }
 }
 
-index_t round_up(index_t n, index_t unit) { return (n + unit - 1) / unit * unit; }
-
 // This thread's packing buffer, 64-byte aligned: grown on first use, then reused, so that after
 // the first call with given sizes the kernels allocate nothing.
 template <typename T>
@@ -64,15 +62,25 @@ T* workspace(index_t elements) {
   return reinterpret_cast<T*>((address + 63) & ~std::uintptr_t(63));
 }
 
+// Packing space for C[i0:i1, j0:j1]: KC x (NC + MC) at most, less for a smaller problem; the
+// rounded-up sizes are bounded without a division, which costs as much as a small layer.
+template <typename T>
+T* gemm_workspace(const detail::IsaKernels<T>& kernels, index_t rows, index_t cols, index_t k) {
+  const index_t kc = std::min(kernels.kc, std::max<index_t>(k, 1));
+  return workspace<T>(kc * (std::min(kernels.nc, cols + kernels.nr - 1) + std::min(kernels.mc, rows + kernels.mr - 1)));
+}
+
 // C = A B (+ bias, relu) over the threads: each takes whole panels of C's columns (or rows, when
 // there are more of those), so no sum is ever split and the bits do not depend on the split.
 template <typename T>
 void gemm(const detail::GemmProblem<T>& p) {
   if (p.m <= 0 || p.n <= 0) return;
   const detail::IsaKernels<T>& kernels = isa<T>();
+  const double work = double(p.m) * double(p.n) * double(std::max<index_t>(p.k, 1));
+  if (work < 2 * detail::kMinWorkPerThread)  // one thread: no split to work out
+    return kernels.gemm(p, 0, p.m, 0, p.n, gemm_workspace(kernels, p.m, p.n, p.k));
   const index_t row_panels = (p.m + kernels.mr - 1) / kernels.mr, col_panels = (p.n + kernels.nr - 1) / kernels.nr;
   const bool by_cols = col_panels >= row_panels;
-  const double work = double(p.m) * double(p.n) * double(std::max<index_t>(p.k, 1));
   detail::parallel_for(by_cols ? col_panels : row_panels, work, [&](index_t first, index_t last) {
     index_t i0 = 0, i1 = p.m, j0 = 0, j1 = p.n;
     if (by_cols) {
@@ -82,10 +90,7 @@ void gemm(const detail::GemmProblem<T>& p) {
       i0 = first * kernels.mr;
       i1 = std::min(p.m, last * kernels.mr);
     }
-    const index_t kc = std::min(kernels.kc, std::max<index_t>(p.k, 1));
-    const index_t cols = std::min(kernels.nc, round_up(j1 - j0, kernels.nr));
-    const index_t rows = std::min(kernels.mc, round_up(i1 - i0, kernels.mr));
-    kernels.gemm(p, i0, i1, j0, j1, workspace<T>(kc * (cols + rows)));
+    kernels.gemm(p, i0, i1, j0, j1, gemm_workspace(kernels, i1 - i0, j1 - j0, p.k));
   });
 }
 
@@ -103,8 +108,10 @@ void dense_forward_act(T* y, const T* x, const T* w, const T* b, index_t batch, 
   if (batch <= 0 || out <= 0) return;
   if (batch <= kDotRows) {
     const IsaKernels<T>& kernels = isa<T>();
+    const double work = double(batch) * double(in) * double(out);
+    if (work < 2 * kMinWorkPerThread) return kernels.dot_forward(y, x, w, b, batch, in, out, 0, out, relu);
     const index_t lanes = kernels.lanes;
-    parallel_for((out + lanes - 1) / lanes, double(batch) * double(in) * double(out), [&](index_t first, index_t last) {
+    parallel_for((out + lanes - 1) / lanes, work, [&](index_t first, index_t last) {
       kernels.dot_forward(y, x, w, b, batch, in, out, first * lanes, std::min(out, last * lanes), relu);
     });
     return;

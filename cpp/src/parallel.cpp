@@ -17,10 +17,6 @@
 namespace densenn {
 namespace {
 
-// Below this many multiply-adds per thread, waking a worker (a few microseconds) costs more than
-// it saves: small problems stay on the calling thread.
-constexpr double kMinWorkPerThread = 1 << 18;
-
 int default_threads() {
   unsigned hw = std::thread::hardware_concurrency();
   return static_cast<int>(std::clamp(hw == 0 ? 1u : hw, 1u, 8u));
@@ -42,7 +38,7 @@ class ThreadPool {
   void set_threads(int n) { threads_.store(n, std::memory_order_relaxed); }
 
   void run(index_t n, double work, detail::RangeBody body) {
-    const index_t by_work = static_cast<index_t>(std::min(work / kMinWorkPerThread, 1024.0));
+    const index_t by_work = static_cast<index_t>(std::min(work / detail::kMinWorkPerThread, 1024.0));
     const int chunks = static_cast<int>(std::min<index_t>({index_t(threads()), n, by_work}));
     if (chunks <= 1) return body(0, n);
     // One job at a time; a caller arriving while another job runs does its work alone.
@@ -120,10 +116,7 @@ void set_num_threads(int n) {
 int get_num_threads() { return pool().threads(); }
 
 namespace detail {
-void parallel_for(index_t n, double work, RangeBody body) {
-  if (n <= 0) return;
-  pool().run(n, work, body);
-}
+void parallel_for_pool(index_t n, double work, RangeBody body) { pool().run(n, work, body); }
 }  // namespace detail
 
 }  // namespace densenn

@@ -23,11 +23,22 @@ class RangeBody {
   void (*call_)(void*, index_t, index_t);
 };
 
+// Below this many multiply-adds per thread, waking a worker (a few microseconds) costs more than
+// it saves: small problems stay on the calling thread.
+constexpr double kMinWorkPerThread = 1 << 18;
+
+void parallel_for_pool(index_t n, double work, RangeBody body);
+
 // Calls body(begin, end) on disjoint chunks covering [0, n). Uses several threads only when
 // `work` (a rough count of multiply-adds) is large enough to pay for waking them, and never more
-// than work / (that amount) of them; otherwise runs body(0, n) on the calling thread. The caller
-// must compute each index the same way whatever chunk it falls in, so that the result never
-// depends on the thread count.
-void parallel_for(index_t n, double work, RangeBody body);
+// than work / kMinWorkPerThread of them; otherwise runs body(0, n) on the calling thread. The
+// caller must compute each index the same way whatever chunk it falls in, so that the result
+// never depends on the thread count.
+template <typename F>
+void parallel_for(index_t n, double work, F&& body) {
+  if (n <= 0) return;
+  if (n == 1 || work < 2 * kMinWorkPerThread) return body(index_t(0), n);  // no pool, no indirection
+  parallel_for_pool(n, work, RangeBody(body));
+}
 
 }  // namespace densenn::detail

@@ -25,6 +25,7 @@ Sequential<T>& Sequential<T>::add(std::shared_ptr<Layer<T>> layer) {
   } else if (width_) {
     width_ = layer->output_cols(*width_);
   }
+  widths_fixed_ = widths_fixed_ && (dynamic_cast<Dense<T>*>(layer.get()) || dynamic_cast<Activation<T>*>(layer.get()));
   dense_.push_back(dynamic_cast<Dense<T>*>(layer.get()));
   relu_.push_back(dynamic_cast<ReLU<T>*>(layer.get()) != nullptr);
   layers_.push_back(std::move(layer));  // cannot throw now: nothing is half-added
@@ -49,20 +50,24 @@ MatrixView<const T> Sequential<T>::run(MatrixView<const T> x, bool training, std
   if (in_features_ && x.cols() != *in_features_)
     throw ShapeError("Sequential: expected input of shape " + shape_string(x.rows(), *in_features_) + ", got " +
                      shape_string(x.rows(), x.cols()));
-  // Shapes first, so that a mismatch throws before any layer has changed.
-  index_t cols = x.cols();
-  for (const auto& layer : layers_) cols = layer->output_cols(cols);
-  outputs.resize(layers_.size());
+  // Shapes first, so that a mismatch throws before any layer has changed. When add() saw every
+  // width (Dense layers and activations only), the input width checked above is all there is.
+  if (!widths_fixed_ || !in_features_) {
+    index_t cols = x.cols();
+    for (const auto& layer : layers_) cols = layer->output_cols(cols);
+  }
+  const std::size_t count = layers_.size();
+  outputs.resize(count);
   MatrixView<const T> in = x;
-  for (std::size_t i = 0; i < layers_.size(); ++i) {
-    Dense<T>* dense = dense_[i];
-    if (!training && dense && i + 1 < layers_.size() && relu_[i + 1]) {
-      // Dense then ReLU in one pass, straight into the ReLU's output: the ReLU is applied as each
-      // tile of the product is stored (the same bits as the two layers one after the other).
-      Matrix<T>& y = outputs[++i];
+  for (std::size_t i = 0; i < count; ++i) {
+    if (Dense<T>* dense = dense_[i]; dense && !training) {
+      // Inference of a Dense straight through the kernel; a ReLU after it is fused in and writes
+      // the ReLU's output (the same bits as the two layers one after the other).
+      const bool relu = i + 1 < count && relu_[i + 1];
+      Matrix<T>& y = outputs[relu ? ++i : i];
       y.resize(in.rows(), dense->out_features());
-      detail::dense_forward_act(y.data(), in.data(), dense->weight().data(), dense->bias(), in.rows(),
-                                dense->in_features(), dense->out_features(), true);
+      detail::dense_forward_act(y.data(), in.data(), dense->parameters().data(), dense->bias(), in.rows(),
+                                dense->in_features(), dense->out_features(), relu);
       in = y.view();
       continue;
     }

@@ -31,23 +31,26 @@ SimdLevel initial_level() {
   return best;  // an unknown name changes nothing
 }
 
-std::atomic<int>& current_level() {
-  static std::atomic<int> level{int(initial_level())};
-  return level;
-}
-
 }  // namespace
+
+std::atomic<int> current_simd_level{-1};
+
+SimdLevel first_simd_level() {
+  static const SimdLevel initial = initial_level();  // once, whichever thread comes first
+  int expected = -1;
+  current_simd_level.compare_exchange_strong(expected, int(initial), std::memory_order_relaxed);
+  return SimdLevel(current_simd_level.load(std::memory_order_relaxed));
+}
 
 SimdLevel best_simd_level() {
   static const SimdLevel best = detect();
   return best;
 }
 
-SimdLevel simd_level() { return SimdLevel(current_level().load(std::memory_order_relaxed)); }
-
 bool set_simd_level(SimdLevel level) {
   if (int(level) < 0 || int(level) > int(best_simd_level())) return false;
-  current_level().store(int(level), std::memory_order_relaxed);
+  first_simd_level();  // the environment's choice is made (and then overridden) exactly once
+  current_simd_level.store(int(level), std::memory_order_relaxed);
   return true;
 }
 

@@ -55,6 +55,7 @@ class Sequential {
   // a ReLU (predict fuses a Dense and the ReLU after it into one pass).
   std::vector<Dense<T>*> dense_;
   std::vector<unsigned char> relu_;
+  bool widths_fixed_ = true;  // every layer a Dense or an activation: add() checked the widths
   std::optional<index_t> width_;        // the width leaving the last layer, when known
   std::optional<index_t> in_features_;  // the width the network expects, when known
   bool width_known_ = true;             // false once a layer of unknown width was added
