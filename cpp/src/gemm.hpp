@@ -40,6 +40,11 @@ struct IsaKernels {
   // min(kc, k) * (min(nc, j1 - j0 + nr - 1) + min(mc, i1 - i0 + mr - 1)) values.
   void (*gemm)(const GemmProblem<T>& p, std::ptrdiff_t i0, std::ptrdiff_t i1, std::ptrdiff_t j0, std::ptrdiff_t j1,
                T* work);
+  // The same product for a few rows of C when the rows of B are contiguous (b_cs == 1), without
+  // packing: C[i, j0:j1] for i < m, each element the same sequential sum as gemm gives it.
+  void (*gemm_rows)(const GemmProblem<T>& p, std::ptrdiff_t j0, std::ptrdiff_t j1);
+  // p[k] -= lr * g[k] for k < n.
+  void (*sgd)(T* p, const T* g, T lr, std::ptrdiff_t n);
   // The forward pass for a few rows, without packing: Y[r, j0:j1] = X[r] W[j0:j1]^T + b[j0:j1]
   // (then max(., 0) if relu) for r < batch; X (batch, in), W (out, in), Y (batch, out).
   void (*dot_forward)(T* y, const T* x, const T* w, const T* b, std::ptrdiff_t batch, std::ptrdiff_t in,

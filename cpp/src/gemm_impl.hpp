@@ -233,6 +233,71 @@ void gemm(const GemmProblem<typename V::T>& p, index_t i0, index_t i1, index_t j
   }
 }
 
+// ---- a few rows without packing ----------------------------------------------------------------
+// C[i, j0:j1] = sum_k A(i, k) B[k, j0:j1] (+ bias, relu) for every row i < m, reading the rows of B
+// where they are (b_cs == 1): packing B would cost as much as the product for one row. Blocks of
+// 4 vectors of columns, 4 independent chains; each element is the sequential sum over k from 0,
+// the bits the blocked product gives it.
+template <class V>
+void gemm_rows(const GemmProblem<typename V::T>& p, index_t j0, index_t j1) {
+  using T = typename V::T;
+  using R = typename V::reg;
+  constexpr int W = V::W, NB = 4;
+  for (index_t i = 0; i < p.m; ++i) {
+    const T* a = p.a + i * p.a_rs;
+    T* c = p.c + i * p.ldc;
+    for (index_t j = j0; j < j1; j += NB * W) {
+      const index_t n = min_index(NB * W, j1 - j);
+      const T* b = p.b + j;
+      R acc[NB];
+      DENSENN_UNROLL for (int v = 0; v < NB; ++v) acc[v] = V::zero();
+      if (n == NB * W) {
+        for (index_t k = 0; k < p.k; ++k) {
+          const R ak = V::set1(a[k * p.a_cs]);
+          DENSENN_UNROLL for (int v = 0; v < NB; ++v) acc[v] = V::fma(ak, V::load(b + k * p.b_rs + v * W), acc[v]);
+        }
+      } else {
+        for (index_t k = 0; k < p.k; ++k) {
+          const R ak = V::set1(a[k * p.a_cs]);
+          DENSENN_UNROLL for (int v = 0; v < NB; ++v) {
+            const int lanes = lanes_left(n, v, W);
+            if (lanes > 0) acc[v] = V::fma(ak, V::load_n(b + k * p.b_rs + v * W, lanes), acc[v]);
+          }
+        }
+      }
+      DENSENN_UNROLL for (int v = 0; v < NB; ++v) {
+        const int lanes = lanes_left(n, v, W);
+        if (lanes == 0) continue;
+        if (p.bias) acc[v] = V::add(acc[v], V::load_n(p.bias + j + v * W, lanes));
+        if (p.relu) acc[v] = V::relu(acc[v]);
+        V::store_n(c + j + v * W, acc[v], lanes);
+      }
+    }
+  }
+}
+
+// ---- SGD ------------------------------------------------------------------------------------------
+// p -= lr * g, as p + (-lr) g: one rounding where V fuses the multiply-add.
+template <class V>
+void sgd(typename V::T* p, const typename V::T* g, typename V::T lr, index_t n) {
+  using R = typename V::reg;
+  constexpr int W = V::W;
+  const R neg_lr = V::set1(-lr);
+  index_t k = 0;
+  // First up to the next 64-byte boundary of p, so that no store of the main loop splits a line.
+  const auto misaligned = reinterpret_cast<std::uintptr_t>(p) % 64;
+  if (W > 1 && misaligned % sizeof(typename V::T) == 0 && misaligned != 0) {
+    const int head = int(min_index(index_t((64 - misaligned) / sizeof(typename V::T)) % W, n));
+    if (head > 0) V::store_n(p, V::fma(neg_lr, V::load_n(g, head), V::load_n(p, head)), head);
+    k = head;
+  }
+  for (; k + W <= n; k += W) V::store(p + k, V::fma(neg_lr, V::load(g + k), V::load(p + k)));
+  if (k < n) {
+    const int t = int(n - k);
+    V::store_n(p + k, V::fma(neg_lr, V::load_n(g + k, t), V::load_n(p + k, t)), t);
+  }
+}
+
 // ---- the forward pass for a few rows --------------------------------------------------------------
 // Y[r, j] = sum_i X[r, i] W[j, i] + b[j] for r < batch and j in [j0, j1), then relu if asked.
 // Without packing: W lanes run along i, one accumulator per row of W, W rows at a time (each row a
@@ -325,5 +390,5 @@ void dot_forward(typename V::T* y, const typename V::T* x, const typename V::T* 
 // The table kernels.cpp dispatches through.
 template <class V>
 constexpr IsaKernels<typename V::T> make_kernels() {
-  return {V::MR, V::NV * V::W, V::KC, V::MC, V::NC, V::W, &gemm<V>, &dot_forward<V>};
+  return {V::MR, V::NV * V::W, V::KC, V::MC, V::NC, V::W, &gemm<V>, &gemm_rows<V>, &sgd<V>, &dot_forward<V>};
 }

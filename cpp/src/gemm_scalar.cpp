@@ -1,5 +1,6 @@
 // The portable kernels: gemm_impl.hpp over plain scalars, for CPUs (and compilers) without AVX2.
 #include <cstddef>
+#include <cstdint>
 
 #include "gemm.hpp"
 

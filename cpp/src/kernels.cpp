@@ -70,6 +70,13 @@ T* gemm_workspace(const detail::IsaKernels<T>& kernels, index_t rows, index_t co
   return workspace<T>(kc * (std::min(kernels.nc, cols + kernels.nr - 1) + std::min(kernels.mc, rows + kernels.mr - 1)));
 }
 
+// Up to this many rows of C, a product whose B has contiguous rows reads them in place.
+constexpr index_t kDirectRows = 2;
+
+// Up to this many rows the forward pass reads W in place (dot products along its rows) instead of
+// packing it: packing costs as much as a product with one row.
+constexpr index_t kDotRows = 1;
+
 // C = A B (+ bias, relu) over the threads: each takes whole panels of C's columns (or rows, when
 // there are more of those), so no sum is ever split and the bits do not depend on the split.
 template <typename T>
@@ -77,6 +84,13 @@ void gemm(const detail::GemmProblem<T>& p) {
   if (p.m <= 0 || p.n <= 0) return;
   const detail::IsaKernels<T>& kernels = isa<T>();
   const double work = double(p.m) * double(p.n) * double(std::max<index_t>(p.k, 1));
+  if (p.m <= kDirectRows && p.b_cs == 1) {  // a few rows: B read in place, columns split
+    const index_t unit = 4 * kernels.lanes;  // gemm_rows' block of columns
+    if (work < 2 * detail::kMinWorkPerThread) return kernels.gemm_rows(p, 0, p.n);
+    return detail::parallel_for((p.n + unit - 1) / unit, work, [&](index_t first, index_t last) {
+      kernels.gemm_rows(p, first * unit, std::min(p.n, last * unit));
+    });
+  }
   if (work < 2 * detail::kMinWorkPerThread)  // one thread: no split to work out
     return kernels.gemm(p, 0, p.m, 0, p.n, gemm_workspace(kernels, p.m, p.n, p.k));
   const index_t row_panels = (p.m + kernels.mr - 1) / kernels.mr, col_panels = (p.n + kernels.nr - 1) / kernels.nr;
@@ -93,10 +107,6 @@ void gemm(const detail::GemmProblem<T>& p) {
     kernels.gemm(p, i0, i1, j0, j1, gemm_workspace(kernels, i1 - i0, j1 - j0, p.k));
   });
 }
-
-// Up to this many rows the forward pass reads W in place (dot products along its rows) instead of
-// packing it: packing costs as much as a product with one row.
-constexpr index_t kDotRows = 1;
 
 }  // namespace
 
@@ -153,9 +163,13 @@ void dense_backward_bias(T* db, const T* dy, index_t batch, index_t out) {
   }
 }
 
+// Elementwise, so any split over threads gives the same bits.
 template <typename T>
 void sgd_update(T* p, const T* g, T lr, index_t n) {
-  for (index_t k = 0; k < n; ++k) p[k] -= lr * g[k];
+  const detail::IsaKernels<T>& kernels = isa<T>();
+  detail::parallel_for((n + 4095) / 4096, double(n), [&](index_t first, index_t last) {
+    kernels.sgd(p + first * 4096, g + first * 4096, lr, std::min(n, last * 4096) - first * 4096);
+  });
 }
 
 // ---- activations --------------------------------------------------------------------------------
