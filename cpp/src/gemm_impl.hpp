@@ -390,5 +390,8 @@ void dot_forward(typename V::T* y, const typename V::T* x, const typename V::T* 
 // The table kernels.cpp dispatches through.
 template <class V>
 constexpr IsaKernels<typename V::T> make_kernels() {
+  static_assert(V::KC * (V::NC + V::MC) * index_t(sizeof(typename V::T)) <= (index_t(1) << 20),
+                "packed blocks must fit the 1 MiB per-thread scratch buffer (parallel.hpp)");
+  static_assert(V::MC % V::MR == 0 && V::NC % (V::NV * V::W) == 0, "cache blocks are whole tiles");
   return {V::MR, V::NV * V::W, V::KC, V::MC, V::NC, V::W, &gemm<V>, &gemm_rows<V>, &sgd<V>, &dot_forward<V>};
 }

@@ -15,7 +15,7 @@ struct Vec1 {
   using T = Scalar;
   using reg = Scalar;
   static constexpr int W = 1, MR = 4, NV = 4;
-  static constexpr index_t KC = 256, MC = 240, NC = 512;
+  static constexpr index_t KC = 256, MC = 240, NC = sizeof(T) == 4 ? 512 : 256;
   static reg zero() { return T(0); }
   static reg set1(T v) { return v; }
   static reg load(const T* p) { return *p; }

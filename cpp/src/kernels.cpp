@@ -51,15 +51,11 @@ const detail::IsaKernels<double>& isa<double>() {
   }
 }
 
-// This thread's packing buffer, 64-byte aligned: grown on first use, then reused, so that after
-// the first call with given sizes the kernels allocate nothing.
+// This thread's packing buffer (see thread_scratch: 1 MiB holds the largest block any instruction
+// set packs, KC x (NC + MC) values, so it never grows whichever chunk this thread takes next).
 template <typename T>
 T* workspace(index_t elements) {
-  thread_local std::vector<unsigned char> buffer;
-  const std::size_t bytes = static_cast<std::size_t>(elements) * sizeof(T) + 64;
-  if (buffer.size() < bytes) buffer = std::vector<unsigned char>(bytes);
-  const auto address = reinterpret_cast<std::uintptr_t>(buffer.data());
-  return reinterpret_cast<T*>((address + 63) & ~std::uintptr_t(63));
+  return static_cast<T*>(detail::thread_scratch(static_cast<std::size_t>(elements) * sizeof(T)));
 }
 
 // Packing space for C[i0:i1, j0:j1]: KC x (NC + MC) at most, less for a smaller problem; the

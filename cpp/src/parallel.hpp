@@ -1,6 +1,7 @@
 // parallel_for: split a range of independent output blocks over densenn's persistent worker threads.
 #pragma once
 
+#include <cstddef>
 #include <type_traits>
 #include <utility>
 
@@ -28,6 +29,12 @@ class RangeBody {
 constexpr double kMinWorkPerThread = 1 << 18;
 
 void parallel_for_pool(index_t n, double work, RangeBody body);
+
+// This thread's scratch buffer, 64-byte aligned, of at least `bytes` bytes: made at least
+// kScratchBytes long on first use (a worker makes it before its first job), and grown only for a
+// larger request, so kernels that stay within kScratchBytes never allocate after the first call.
+constexpr std::size_t kScratchBytes = std::size_t(1) << 20;
+void* thread_scratch(std::size_t bytes);
 
 // Calls body(begin, end) on disjoint chunks covering [0, n). Uses several threads only when
 // `work` (a rough count of multiply-adds) is large enough to pay for waking them, and never more
