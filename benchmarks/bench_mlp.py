@@ -66,6 +66,7 @@ CONFIGS = {
 }
 ALL_BACKENDS = ["numpy", "torch", "torch-compiled", "densenn"]
 ENV_VARS = [
+    "DENSENN_SIMD",
     "OPENBLAS_CORETYPE",
     "OPENBLAS_L2_SIZE",
     "OPENBLAS_NUM_THREADS",
@@ -707,6 +708,98 @@ def probe_compile(timeout):
 
 
 # ----------------------------------------------------------------------------- report
+def machine_summary():
+    """'<cpu model>, <n> logical CPUs, ISA <flags>, <os>' for the report."""
+    model, isa = "?", "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            text = f.read()
+        model = next(
+            (ln.split(":", 1)[1].strip() for ln in text.splitlines() if ln.startswith("model name")), "?"
+        )
+        flags = next((ln for ln in text.splitlines() if ln.startswith("flags")), "")
+        isa = ",".join(x for x in ("avx2", "fma", "avx512f") if f" {x}" in flags) or "-"
+    except OSError:
+        pass
+    return f"{model}, {os.cpu_count()} logical CPUs, ISA {isa}, {platform.system()} {platform.release()}"
+
+
+def versions_summary(backends):
+    """Library versions (and densenn's SIMD level, when it says) for the report."""
+    parts = [f"Python {platform.python_version()}", f"NumPy {np.__version__}"]
+    try:
+        import threadpoolctl
+
+        blas = [i for i in threadpoolctl.threadpool_info() if i.get("user_api") == "blas"]
+        if blas:
+            parts[-1] += (
+                f" ({blas[0].get('internal_api')} {blas[0].get('version')}, {blas[0].get('architecture')})"
+            )
+    except Exception:  # pragma: no cover
+        pass
+    if "torch" in sys.modules:
+        parts.append(f"PyTorch {sys.modules['torch'].__version__}")
+    if "densenn" in backends:
+        import densenn as dn
+
+        level = (
+            dn.simd_level() if hasattr(dn, "simd_level") else os.environ.get("DENSENN_SIMD", "best available")
+        )
+        parts.append(f"densenn {dn.__version__} (SIMD {level})")
+    return ", ".join(parts)
+
+
+def markdown_report(report):
+    """The results as Markdown: time per call of each backend and densenn's speed-ups, then the
+    layer kernels' GFLOP/s against NumPy's matmul."""
+    lines = [
+        f"Measured {report['date'].replace('T', ' ')} on {report['machine']}; {report['versions']}.",
+        f"Command: `{report['command']}`. Median time per call in microseconds; "
+        "speed-up = other backend's time / densenn's time (> 1: densenn is faster).",
+    ]
+    if report["max_other_cpu_pct"] > 5:
+        lines.append(
+            f"Other processes used up to {report['max_other_cpu_pct']:.0f}% of the machine during a "
+            "measurement: those numbers are noisy."
+        )
+    times = {(r["threads"], r["config"], r["mode"], r["backend"]): r["median_us"] for r in report["results"]}
+    backends = [b for b in ALL_BACKENDS if any(k[3] == b for k in times)]
+    others = [b for b in backends if b != "densenn"]
+    head = ["config", "mode", "threads"] + [f"{b} µs" for b in backends]
+    if "densenn" in backends:
+        head += [f"vs {b}" for b in others]
+    lines += ["", "| " + " | ".join(head) + " |", "|" + "---|" * 3 + "---:|" * (len(head) - 3)]
+    keys = sorted({k[:3] for k in times}, key=lambda k: (list(CONFIGS).index(k[1]), k[2] != "train", k[0]))
+    for t, c, m in keys:
+        label = "infer b=1" if (c == "tiny" and m == "infer") else m
+        cells = [c, label, str(t)]
+        cells += [f"{times[(t, c, m, b)]:.1f}" if (t, c, m, b) in times else "-" for b in backends]
+        mine = times.get((t, c, m, "densenn"))
+        if "densenn" in backends:
+            cells += [
+                f"{times[(t, c, m, b)] / mine:.2f}×" if mine and (t, c, m, b) in times else "-"
+                for b in others
+            ]
+        lines.append("| " + " | ".join(cells) + " |")
+    if report.get("kernels"):
+        cfg = CONFIGS["L"]
+        lines += [
+            "",
+            f"Dense layer products at the L shape (batch {cfg['batch']}, {cfg['sizes'][0]} -> "
+            f"{cfg['sizes'][1]}), GFLOP/s: densenn's own kernels (Dense.predict, Dense.backward) "
+            "against NumPy's matmul.",
+            "",
+            "| product | threads | NumPy GFLOP/s | densenn GFLOP/s | densenn / NumPy |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for k in report["kernels"]:
+            lines.append(
+                f"| {k['product']} | {k['threads']} | {k['numpy']:.1f} | {k['densenn']:.1f} | "
+                f"{k['densenn'] / k['numpy']:.0%} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
 def header(args, backends):
     out("# densenn benchmark: MLP train step and inference")
     out(f"date: {datetime.datetime.now().strftime('%Y-%m-%d %H:%M:%S')}")
@@ -842,6 +935,12 @@ def main():
     )
     ap.add_argument("--rss-reps", type=int, default=3)
     ap.add_argument("--json", metavar="FILE", help="also write the timing results as JSON to FILE")
+    ap.add_argument("--markdown", metavar="FILE", help="also write the Markdown summary table to FILE")
+    ap.add_argument(
+        "--from-json",
+        metavar="FILE",
+        help="measure nothing: print the Markdown summary of a JSON file written by --json",
+    )
     ap.add_argument(
         "--compile-timeout", type=int, default=240, help="seconds allowed for the torch.compile probe"
     )
@@ -849,6 +948,10 @@ def main():
     ap.add_argument("--rss-steps", type=int, default=100, help=argparse.SUPPRESS)
     args = ap.parse_args()
 
+    if args.from_json:
+        with open(args.from_json) as f:
+            print(markdown_report(json.load(f)))
+        return
     args.threads = [int(t) for t in args.threads.split(",") if t]
     if args.rss_worker:
         rss_worker(args.rss_worker, args.rss_steps, args.threads[0])
@@ -923,6 +1026,7 @@ def main():
                         f"GFLOP/s ({cnt} calls; other processes {other:.0f}% CPU)"
                     )
 
+    kernel_rates = []
     if not args.no_kernels and "densenn" in backends and "L" in args.configs:
         cfg = CONFIGS["L"]
         out(
@@ -936,6 +1040,7 @@ def main():
                 lambda: layer_kernel_rates(cfg, args.min_time, args.rounds, args.warmup), pm, args, "kernels"
             )
             for name, r in rates.items():
+                kernel_rates.append(dict(threads=t, product=name, other_cpu_pct=other, **r))
                 out(
                     f"threads {t}  {name:22s}: numpy {r['numpy']:7.1f}, densenn {r['densenn']:7.1f} "
                     f"GFLOP/s ({r['densenn'] / r['numpy']:.0%} of numpy; other processes {other:.0f}% CPU)"
@@ -1020,34 +1125,38 @@ def main():
         f"\nmax CPU share used by other processes during any measurement: {mon.worst:.1f}% "
         "of the machine" + ("  <-- rerun on a quiet machine" if mon.worst > 5 else "")
     )
+    rows = [
+        dict(
+            threads=t,
+            config=c,
+            mode=m,
+            backend=b,
+            median_us=r["median_ns"] / 1e3,
+            p99_us=r["p99_ns"] / 1e3,
+            spread=r["spread"],
+            calls=r["n"],
+            gflops=flops(CONFIGS[c], m) / r["median_ns"],
+        )
+        for (t, c, m), res in all_results.items()
+        for b, r in res.items()
+    ]
+    report = dict(
+        date=datetime.datetime.now().isoformat(timespec="seconds"),
+        command=_scrub(" ".join(["python benchmarks/bench_mlp.py"] + sys.argv[1:])),
+        machine=machine_summary(),
+        versions=versions_summary(backends),
+        max_other_cpu_pct=mon.worst,
+        results=rows,
+        kernels=kernel_rates,
+    )
+    markdown = markdown_report(report)
+    out("\n== Markdown summary ==\n" + markdown)
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(markdown)
     if args.json:
-        rows = [
-            dict(
-                threads=t,
-                config=c,
-                mode=m,
-                backend=b,
-                median_us=r["median_ns"] / 1e3,
-                p99_us=r["p99_ns"] / 1e3,
-                spread=r["spread"],
-                calls=r["n"],
-                gflops=flops(CONFIGS[c], m) / r["median_ns"],
-            )
-            for (t, c, m), res in all_results.items()
-            for b, r in res.items()
-        ]
         with open(args.json, "w") as f:
-            json.dump(
-                dict(
-                    date=datetime.datetime.now().isoformat(timespec="seconds"),
-                    numpy=np.__version__,
-                    torch=getattr(sys.modules.get("torch"), "__version__", None),
-                    max_other_cpu_pct=mon.worst,
-                    results=rows,
-                ),
-                f,
-                indent=1,
-            )
+            json.dump(report, f, indent=1)
     if not args.no_rss:
         rss_backends = [b for b in ("numpy", "torch", "densenn") if b in backends]
         run_rss(rss_backends, max(args.threads), args.rss_reps)

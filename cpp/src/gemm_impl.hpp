@@ -300,10 +300,11 @@ void sgd(typename V::T* p, const typename V::T* g, typename V::T lr, index_t n) 
 
 // ---- the forward pass for a few rows --------------------------------------------------------------
 // Y[r, j] = sum_i X[r, i] W[j, i] + b[j] for r < batch and j in [j0, j1), then relu if asked.
-// Without packing: W lanes run along i, one accumulator per row of W, W rows at a time (each row a
-// short dependency chain that the CPU overlaps with the next). V::reduce then adds each
-// accumulator's lanes in a fixed tree; V::sum adds one vector's lanes in the same tree, for the
-// last one or two outputs, so an output's bits never depend on which of the two it went through.
+// Without packing: W lanes run along i, one accumulator per row of W, W rows of W at a time (short
+// rows one after the other, long ones four side by side so that their dependency chains overlap).
+// V::reduce then adds each accumulator's lanes in a fixed tree; V::sum adds one vector's lanes in
+// the same tree, for the last one or two outputs, so an output's bits never depend on which of
+// the two it went through.
 //
 // NB is in / W (the number of whole vectors along i) when it is small enough to keep the row of X
 // in registers and unroll, or -1 for a loop.
@@ -312,29 +313,31 @@ void dot_forward_rows(typename V::T* y, const typename V::T* x, const typename V
                       index_t batch, index_t in, index_t out, index_t j0, index_t j1, bool relu) {
   using T = typename V::T;
   using R = typename V::reg;
-  constexpr int W = V::W, XV = NB > 0 ? NB : 1;
+  constexpr int W = V::W, XV = NB > 0 ? NB : 1, G = W < 4 ? W : 4;
   const index_t body = in / W * W;
   const int tail = int(in - body);
-  for (index_t r = 0; r < batch; ++r) {
-    const T* xr = x + r * in;
-    T* yr = y + r * out;
-    R xv[XV];
-    DENSENN_UNROLL for (int v = 0; v < XV; ++v) xv[v] = v < NB ? V::load(xr + v * W) : V::zero();
-    const R xt = tail ? V::load_n(xr + body, tail) : V::zero();
-    const auto row = [&](const T* wq) {  // one row of W against the row of X
-      R a = V::zero();
-      if (NB >= 0) {
-        DENSENN_UNROLL for (int v = 0; v < XV; ++v) {
-          if (v < NB) a = V::fma(V::load(wq + v * W), xv[v], a);
+  // Blocks of W rows of W outside, rows of X inside: a block read from memory serves every row.
+  for (index_t j = j0; j < j1; j += W) {
+    const int rows = int(min_index(W, j1 - j));
+    const T* wj = w + j * in;
+    for (index_t r = 0; r < batch; ++r) {
+      const T* xr = x + r * in;
+      T* yr = y + r * out;
+      R xv[XV];
+      DENSENN_UNROLL for (int v = 0; v < XV; ++v) xv[v] = v < NB ? V::load(xr + v * W) : V::zero();
+      const R xt = tail ? V::load_n(xr + body, tail) : V::zero();
+      const auto row = [&](const T* wq) {  // one row of W against the row of X
+        R a = V::zero();
+        if (NB >= 0) {
+          DENSENN_UNROLL for (int v = 0; v < XV; ++v) {
+            if (v < NB) a = V::fma(V::load(wq + v * W), xv[v], a);
+          }
+        } else {
+          for (index_t i = 0; i < body; i += W) a = V::fma(V::load(wq + i), V::load(xr + i), a);
         }
-      } else {
-        for (index_t i = 0; i < body; i += W) a = V::fma(V::load(wq + i), V::load(xr + i), a);
-      }
-      return tail ? V::fma(V::load_n(wq + body, tail), xt, a) : a;
-    };
-    for (index_t j = j0; j < j1; j += W) {
-      const int rows = int(min_index(W, j1 - j));
-      const T* wj = w + j * in;
+        return tail ? V::fma(V::load_n(wq + body, tail), xt, a) : a;
+      };
+
       if (rows <= 2) {  // one or two outputs left: a full reduce would waste W - 2 lanes
         for (int q = 0; q < rows; ++q) {
           T v = V::sum(row(wj + q * in));
@@ -344,10 +347,31 @@ void dot_forward_rows(typename V::T* y, const typename V::T* x, const typename V
         continue;
       }
       R acc[W];
-      const T* wq = wj;
-      DENSENN_UNROLL for (int q = 0; q < W; ++q) {
-        acc[q] = q < rows ? row(wq) : V::zero();
-        wq = opaque(wq + in);
+      if (NB >= 0) {  // short rows: one after the other, each chain a few fmas long
+        const T* wq = wj;
+        DENSENN_UNROLL for (int q = 0; q < W; ++q) {
+          acc[q] = q < rows ? row(wq) : V::zero();
+          wq = opaque(wq + in);
+        }
+      } else {  // long rows: G at a time, so that G chains (one per row) run side by side
+        DENSENN_UNROLL for (int g = 0; g < W; g += G) {
+          const T* wg[G];
+          R a[G];
+          DENSENN_UNROLL for (int q = 0; q < G; ++q) {
+            wg[q] = wj + (g + q < rows ? g + q : 0) * in;  // rows past the end repeat row 0, unused
+            a[q] = V::zero();
+          }
+          if (g < rows) {
+            for (index_t i = 0; i < body; i += W) {
+              const R xi = V::load(xr + i);
+              DENSENN_UNROLL for (int q = 0; q < G; ++q) a[q] = V::fma(V::load(wg[q] + i), xi, a[q]);
+            }
+            if (tail) {
+              DENSENN_UNROLL for (int q = 0; q < G; ++q) a[q] = V::fma(V::load_n(wg[q] + body, tail), xt, a[q]);
+            }
+          }
+          DENSENN_UNROLL for (int q = 0; q < G; ++q) acc[g + q] = g + q < rows ? a[q] : V::zero();
+        }
       }
       R sums = V::reduce(acc);
       if (b) sums = V::add(sums, rows == W ? V::load(b + j) : V::load_n(b + j, rows));

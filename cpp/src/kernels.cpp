@@ -70,8 +70,8 @@ T* gemm_workspace(const detail::IsaKernels<T>& kernels, index_t rows, index_t co
 constexpr index_t kDirectRows = 2;
 
 // Up to this many rows the forward pass reads W in place (dot products along its rows) instead of
-// packing it: packing costs as much as a product with one row.
-constexpr index_t kDotRows = 1;
+// packing it: packing W costs as much as a product with one or two rows.
+constexpr index_t kDotRows = 2;
 
 // C = A B (+ bias, relu) over the threads: each takes whole panels of C's columns (or rows, when
 // there are more of those), so no sum is ever split and the bits do not depend on the split.
