@@ -63,10 +63,8 @@ inline int lanes_left(index_t n, int v, int w) {  // valid lanes of vector v whe
 template <class V, int ROWS, int NVEC>
 void micro_kernel(index_t kc, const typename V::T* a, const typename V::T* b, typename V::T* c, index_t ldc, int m,
                   int n, const typename V::T* bias, bool relu, bool first, bool last) {
-  using T = typename V::T;
   using R = typename V::reg;
   constexpr int W = V::W, A_STEP = V::MR, B_STEP = V::NV * V::W;
-  (void)sizeof(T);
   const bool full = m == ROWS && n == NVEC * W;
   R acc[ROWS][NVEC];
   DENSENN_UNROLL for (int r = 0; r < ROWS; ++r) {
