@@ -159,11 +159,12 @@ void dense_backward_bias(T* db, const T* dy, index_t batch, index_t out) {
   }
 }
 
-// Elementwise, so any split over threads gives the same bits.
+// Elementwise, so any split over threads gives the same bits. Memory-bound: an element costs about
+// as much as four multiply-adds of a product, which is what the thread pool's threshold counts.
 template <typename T>
 void sgd_update(T* p, const T* g, T lr, index_t n) {
   const detail::IsaKernels<T>& kernels = isa<T>();
-  detail::parallel_for((n + 4095) / 4096, double(n), [&](index_t first, index_t last) {
+  detail::parallel_for((n + 4095) / 4096, 4.0 * double(n), [&](index_t first, index_t last) {
     kernels.sgd(p + first * 4096, g + first * 4096, lr, std::min(n, last * 4096) - first * 4096);
   });
 }
