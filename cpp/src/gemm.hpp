@@ -30,6 +30,17 @@ struct GemmProblem {
   bool relu;
 };
 
+// One layer of a stack of dense layers: Y = X W^T + b, then max(Y, 0) if relu, where X is the
+// previous layer's Y. Y (rows, out), W (out, in), b (out) or null.
+template <typename T>
+struct DenseStep {
+  T* y;
+  const T* w;
+  const T* b;
+  std::ptrdiff_t in, out;
+  bool relu;
+};
+
 // One instruction set's kernels for one type.
 template <typename T>
 struct IsaKernels {
@@ -49,6 +60,9 @@ struct IsaKernels {
   // (then max(., 0) if relu) for r < batch; X (batch, in), W (out, in), Y (batch, out).
   void (*dot_forward)(T* y, const T* x, const T* w, const T* b, std::ptrdiff_t batch, std::ptrdiff_t in,
                       std::ptrdiff_t out, std::ptrdiff_t j0, std::ptrdiff_t j1, bool relu);
+  // dot_forward through a whole stack in one call (the first X is x): a small network's latency
+  // is mostly calls between layers.
+  void (*dot_forward_stack)(const DenseStep<T>* steps, int count, const T* x, std::ptrdiff_t batch);
 };
 
 namespace scalar {

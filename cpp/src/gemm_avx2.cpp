@@ -67,17 +67,18 @@ struct F32x8 {
 
   // The 8 lane sums of acc[0..7], in order: halves added, then elements 0 + 2 and 1 + 3, then
   // those two; a blend and one shuffle put two accumulators' partial sums in one register.
+  // The tree leaves slot s's sum in lane 4 (s % 2) + s / 2: slot s is fed that lane's accumulator.
   static reg reduce(const reg* acc) {
+    constexpr int lane_of_slot[8] = {0, 4, 1, 5, 2, 6, 3, 7};
     reg s1[4], s2[2];
-    for (int p = 0; p < 4; ++p)  // [a.lo + a.hi | b.hi + b.lo]
-      s1[p] = _mm256_add_ps(_mm256_blend_ps(acc[2 * p], acc[2 * p + 1], 0xF0),
-                            _mm256_permute2f128_ps(acc[2 * p], acc[2 * p + 1], 0x21));
+    for (int p = 0; p < 4; ++p) {  // [a.lo + a.hi | b.hi + b.lo]
+      const reg a = acc[lane_of_slot[2 * p]], b = acc[lane_of_slot[2 * p + 1]];
+      s1[p] = _mm256_add_ps(_mm256_blend_ps(a, b, 0xF0), _mm256_permute2f128_ps(a, b, 0x21));
+    }
     for (int q = 0; q < 2; ++q)  // elements 0 + 2 and 1 + 3 of each half
       s2[q] = _mm256_add_ps(_mm256_blend_ps(s1[2 * q], s1[2 * q + 1], 0xCC),
                             _mm256_shuffle_ps(s1[2 * q], s1[2 * q + 1], 0x4E));
-    const reg s = _mm256_add_ps(_mm256_shuffle_ps(s2[0], s2[1], 0x88), _mm256_shuffle_ps(s2[0], s2[1], 0xDD));
-    // s holds sums 0, 2, 4, 6 in its low half and 1, 3, 5, 7 in its high half.
-    return _mm256_permutevar8x32_ps(s, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    return _mm256_add_ps(_mm256_shuffle_ps(s2[0], s2[1], 0x88), _mm256_shuffle_ps(s2[0], s2[1], 0xDD));
   }
   static T sum(reg v) {  // as reduce: halves, then elements 0 + 2 and 1 + 3, then those two
     const __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -118,12 +119,10 @@ struct F64x4 {
     }
   }
 
-  static reg reduce(const reg* acc) {
-    const reg s0 = _mm256_add_pd(_mm256_blend_pd(acc[0], acc[1], 0xC), _mm256_permute2f128_pd(acc[0], acc[1], 0x21));
-    const reg s1 = _mm256_add_pd(_mm256_blend_pd(acc[2], acc[3], 0xC), _mm256_permute2f128_pd(acc[2], acc[3], 0x21));
-    // Per 128-bit half: (sum 0, sum 2) and (sum 1, sum 3).
-    const reg s = _mm256_add_pd(_mm256_shuffle_pd(s0, s1, 0x0), _mm256_shuffle_pd(s0, s1, 0xF));
-    return _mm256_permute4x64_pd(s, 0xD8);  // lanes 0, 2, 1, 3
+  static reg reduce(const reg* acc) {  // slots 0, 1, 2, 3 end in lanes 0, 2, 1, 3
+    const reg s0 = _mm256_add_pd(_mm256_blend_pd(acc[0], acc[2], 0xC), _mm256_permute2f128_pd(acc[0], acc[2], 0x21));
+    const reg s1 = _mm256_add_pd(_mm256_blend_pd(acc[1], acc[3], 0xC), _mm256_permute2f128_pd(acc[1], acc[3], 0x21));
+    return _mm256_add_pd(_mm256_shuffle_pd(s0, s1, 0x0), _mm256_shuffle_pd(s0, s1, 0xF));
   }
   static T sum(reg v) {  // as reduce: halves, then the two elements
     const __m128d h = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));

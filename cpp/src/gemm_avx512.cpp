@@ -74,10 +74,13 @@ struct F32x16 {
   // The 16 lane sums of acc[0..15], in order. Each level halves the partial sums of every
   // accumulator (256-bit halves, then 128-bit quarters, then elements 0 + 2 and 1 + 3, then those
   // two), packing two accumulators into one register with a blend and one shuffle.
+  // The tree leaves slot s's sum in lane 4 (s % 4, with 1 and 2 swapped) + (s / 4, with 1 and 2
+  // swapped); slot s is therefore fed the accumulator of that lane, and no final permute is needed.
   static reg reduce(const reg* acc) {
+    constexpr int lane_of_slot[16] = {0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15};
     reg s1[8], s2[4], s3[2];
     for (int p = 0; p < 8; ++p) {  // [a.l0 + a.l2, a.l1 + a.l3, b.l2 + b.l0, b.l3 + b.l1]
-      const reg a = acc[2 * p], b = acc[2 * p + 1];
+      const reg a = acc[lane_of_slot[2 * p]], b = acc[lane_of_slot[2 * p + 1]];
       s1[p] = _mm512_add_ps(_mm512_mask_blend_ps(0xFF00, a, b), _mm512_shuffle_f32x4(a, b, 0x4E));
     }
     const __m512i swap_lanes = _mm512_setr_epi32(4, 5, 6, 7, 16, 17, 18, 19, 12, 13, 14, 15, 24, 25, 26, 27);
@@ -90,9 +93,7 @@ struct F32x16 {
       s3[t] = _mm512_add_ps(_mm512_mask_blend_ps(0xCCCC, a, b), _mm512_shuffle_ps(a, b, 0x4E));
     }
     const __m512i swap_pairs = _mm512_setr_epi32(1, 16, 3, 18, 5, 20, 7, 22, 9, 24, 11, 26, 13, 28, 15, 30);
-    const reg s = _mm512_add_ps(_mm512_mask_blend_ps(0xAAAA, s3[0], s3[1]),
-                                _mm512_permutex2var_ps(s3[0], swap_pairs, s3[1]));
-    return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15), s);
+    return _mm512_add_ps(_mm512_mask_blend_ps(0xAAAA, s3[0], s3[1]), _mm512_permutex2var_ps(s3[0], swap_pairs, s3[1]));
   }
   static T sum(reg v) {  // as reduce: 256-bit halves, quarters, elements 0 + 2 and 1 + 3, those two
     const reg h = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, 0x4E));
@@ -143,10 +144,11 @@ struct F64x8 {
     }
   }
 
-  static reg reduce(const reg* acc) {
+  static reg reduce(const reg* acc) {  // as for floats: slot s ends in lane 2 (s % 4, 1 and 2 swapped) + s / 4
+    constexpr int lane_of_slot[8] = {0, 4, 2, 6, 1, 5, 3, 7};
     reg s1[4], s2[2];
     for (int p = 0; p < 4; ++p) {
-      const reg a = acc[2 * p], b = acc[2 * p + 1];
+      const reg a = acc[lane_of_slot[2 * p]], b = acc[lane_of_slot[2 * p + 1]];
       s1[p] = _mm512_add_pd(_mm512_mask_blend_pd(0xF0, a, b), _mm512_shuffle_f64x2(a, b, 0x4E));
     }
     const __m512i swap_lanes = _mm512_setr_epi64(2, 3, 8, 9, 6, 7, 12, 13);
@@ -154,8 +156,7 @@ struct F64x8 {
       const reg a = s1[2 * q], b = s1[2 * q + 1];
       s2[q] = _mm512_add_pd(_mm512_mask_blend_pd(0xCC, a, b), _mm512_permutex2var_pd(a, swap_lanes, b));
     }
-    const reg s = _mm512_add_pd(_mm512_mask_blend_pd(0xAA, s2[0], s2[1]), _mm512_shuffle_pd(s2[0], s2[1], 0x55));
-    return _mm512_permutexvar_pd(_mm512_setr_epi64(0, 4, 2, 6, 1, 5, 3, 7), s);
+    return _mm512_add_pd(_mm512_mask_blend_pd(0xAA, s2[0], s2[1]), _mm512_shuffle_pd(s2[0], s2[1], 0x55));
   }
   static T sum(reg v) {  // as reduce: 256-bit halves, quarters, then the two elements
     const reg h = _mm512_add_pd(v, _mm512_shuffle_f64x2(v, v, 0x4E));

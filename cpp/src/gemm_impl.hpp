@@ -314,28 +314,28 @@ void dot_forward_rows(typename V::T* y, const typename V::T* x, const typename V
   constexpr int W = V::W, XV = NB > 0 ? NB : 1, G = W < 4 ? W : 4;
   const index_t body = in / W * W;
   const int tail = int(in - body);
-  // Blocks of W rows of W outside, rows of X inside: a block read from memory serves every row.
-  for (index_t j = j0; j < j1; j += W) {
-    const int rows = int(min_index(W, j1 - j));
-    const T* wj = w + j * in;
-    for (index_t r = 0; r < batch; ++r) {
-      const T* xr = x + r * in;
-      T* yr = y + r * out;
-      R xv[XV];
-      DENSENN_UNROLL for (int v = 0; v < XV; ++v) xv[v] = v < NB ? V::load(xr + v * W) : V::zero();
-      const R xt = tail ? V::load_n(xr + body, tail) : V::zero();
-      const auto row = [&](const T* wq) {  // one row of W against the row of X
-        R a = V::zero();
-        if (NB >= 0) {
-          DENSENN_UNROLL for (int v = 0; v < XV; ++v) {
-            if (v < NB) a = V::fma(V::load(wq + v * W), xv[v], a);
-          }
-        } else {
-          for (index_t i = 0; i < body; i += W) a = V::fma(V::load(wq + i), V::load(xr + i), a);
+  // Rows of X outside, blocks of W rows of W inside (with two rows of X, W is read twice, from
+  // cache when it fits: keeping the row of X in registers matters more for small layers).
+  for (index_t r = 0; r < batch; ++r) {
+    const T* xr = x + r * in;
+    T* yr = y + r * out;
+    R xv[XV];
+    DENSENN_UNROLL for (int v = 0; v < XV; ++v) xv[v] = v < NB ? V::load(xr + v * W) : V::zero();
+    const R xt = tail ? V::load_n(xr + body, tail) : V::zero();
+    const auto row = [&](const T* wq) {  // one row of W against the row of X
+      R a = V::zero();
+      if (NB >= 0) {
+        DENSENN_UNROLL for (int v = 0; v < XV; ++v) {
+          if (v < NB) a = V::fma(V::load(wq + v * W), xv[v], a);
         }
-        return tail ? V::fma(V::load_n(wq + body, tail), xt, a) : a;
-      };
-
+      } else {
+        for (index_t i = 0; i < body; i += W) a = V::fma(V::load(wq + i), V::load(xr + i), a);
+      }
+      return tail ? V::fma(V::load_n(wq + body, tail), xt, a) : a;
+    };
+    for (index_t j = j0; j < j1; j += W) {
+      const int rows = int(min_index(W, j1 - j));
+      const T* wj = w + j * in;
       if (rows <= 2) {  // one or two outputs left: a full reduce would waste W - 2 lanes
         for (int q = 0; q < rows; ++q) {
           T v = V::sum(row(wj + q * in));
@@ -409,11 +409,22 @@ void dot_forward(typename V::T* y, const typename V::T* x, const typename V::T* 
   }
 }
 
+// Each step's Y (batch, out) = X W^T + b (relu), X (batch, in) the previous step's Y (x first).
+template <class V>
+void dot_forward_stack(const DenseStep<typename V::T>* steps, int count, const typename V::T* x, index_t batch) {
+  for (int s = 0; s < count; ++s) {
+    const DenseStep<typename V::T>& step = steps[s];
+    dot_forward<V>(step.y, x, step.w, step.b, batch, step.in, step.out, 0, step.out, step.relu);
+    x = step.y;
+  }
+}
+
 // The table kernels.cpp dispatches through.
 template <class V>
 constexpr IsaKernels<typename V::T> make_kernels() {
   static_assert(V::KC * (V::NC + V::MC) * index_t(sizeof(typename V::T)) <= (index_t(1) << 20),
                 "packed blocks must fit the 1 MiB per-thread scratch buffer (parallel.hpp)");
   static_assert(V::MC % V::MR == 0 && V::NC % (V::NV * V::W) == 0, "cache blocks are whole tiles");
-  return {V::MR, V::NV * V::W, V::KC, V::MC, V::NC, V::W, &gemm<V>, &gemm_rows<V>, &sgd<V>, &dot_forward<V>};
+  return {V::MR, V::NV * V::W, V::KC, V::MC, V::NC, V::W, &gemm<V>, &gemm_rows<V>, &sgd<V>, &dot_forward<V>,
+          &dot_forward_stack<V>};
 }

@@ -125,6 +125,18 @@ void dense_forward_act(T* y, const T* x, const T* w, const T* b, index_t batch, 
   gemm<T>({y, out, x, in, 1, w, 1, in, batch, out, in, b, relu});
 }
 
+template <typename T>
+bool dense_forward_stack(const DenseStep<T>* steps, int count, const T* x, index_t batch) {
+  if (batch > kDotRows) return false;
+  for (int s = 0; s < count; ++s)
+    if (double(batch) * double(steps[s].in) * double(steps[s].out) >= 2 * kMinWorkPerThread) return false;
+  if (batch > 0) isa<T>().dot_forward_stack(steps, count, x, batch);
+  return true;
+}
+
+template bool dense_forward_stack<float>(const DenseStep<float>*, int, const float*, index_t);
+template bool dense_forward_stack<double>(const DenseStep<double>*, int, const double*, index_t);
+
 template void dense_forward_act<float>(float*, const float*, const float*, const float*, index_t, index_t, index_t,
                                        bool);
 template void dense_forward_act<double>(double*, const double*, const double*, const double*, index_t, index_t,

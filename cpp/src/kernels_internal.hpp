@@ -2,8 +2,16 @@
 #pragma once
 
 #include "densenn/matrix.hpp"
+#include "gemm.hpp"
 
 namespace densenn::detail {
+
+// Runs a stack of dense layers (each step's input the previous step's output, the first's x) for
+// `batch` rows in one kernel call, when the batch is small enough for the unpacked forward pass
+// and no layer is big enough to be worth a second thread; returns false, computing nothing,
+// otherwise. The bits are those of dense_forward_act layer by layer.
+template <typename T>
+bool dense_forward_stack(const DenseStep<T>* steps, int count, const T* x, index_t batch);
 
 // Y = X W^T + b, then Y = max(Y, 0) when relu: dense_forward with the ReLU after it fused into
 // the same pass (the bits are those of dense_forward followed by relu_forward).

@@ -8,6 +8,11 @@
 
 namespace densenn {
 
+namespace {
+// Longest stack of layers that predict runs in one kernel call (steps live on the stack).
+constexpr std::size_t kMaxStack = 32;
+}  // namespace
+
 template <typename T>
 Sequential<T>& Sequential<T>::add(std::shared_ptr<Layer<T>> layer) {
   if (!layer) throw std::invalid_argument("Sequential::add: null layer");
@@ -26,6 +31,9 @@ Sequential<T>& Sequential<T>::add(std::shared_ptr<Layer<T>> layer) {
     width_ = layer->output_cols(*width_);
   }
   widths_fixed_ = widths_fixed_ && (dynamic_cast<Dense<T>*>(layer.get()) || dynamic_cast<Activation<T>*>(layer.get()));
+  const bool relu_after_dense = dynamic_cast<ReLU<T>*>(layer.get()) && !dense_.empty() && dense_.back();
+  dense_stack_ = dense_stack_ && (dynamic_cast<Dense<T>*>(layer.get()) || relu_after_dense) &&
+                 layers_.size() < kMaxStack;
   dense_.push_back(dynamic_cast<Dense<T>*>(layer.get()));
   relu_.push_back(dynamic_cast<ReLU<T>*>(layer.get()) != nullptr);
   layers_.push_back(std::move(layer));  // cannot throw now: nothing is half-added
@@ -58,6 +66,22 @@ MatrixView<const T> Sequential<T>::run(MatrixView<const T> x, bool training, std
   }
   const std::size_t count = layers_.size();
   outputs.resize(count);
+  if (!training && dense_stack_ && count > 0) {
+    // Only Dense layers (and ReLUs fused into them): a small batch goes through all of them in
+    // one kernel call, when dense_forward_stack takes it.
+    detail::DenseStep<T> steps[kMaxStack];
+    int n = 0;
+    MatrixView<const T> out;
+    for (std::size_t i = 0; i < count; ++i) {
+      Dense<T>& dense = *dense_[i];
+      const bool relu = i + 1 < count && relu_[i + 1];
+      Matrix<T>& y = outputs[relu ? ++i : i];
+      y.resize(x.rows(), dense.out_features());
+      steps[n++] = {y.data(), dense.parameters().data(), dense.bias(), dense.in_features(), dense.out_features(), relu};
+      out = y.view();
+    }
+    if (detail::dense_forward_stack(steps, n, x.data(), x.rows())) return out;
+  }
   MatrixView<const T> in = x;
   for (std::size_t i = 0; i < count; ++i) {
     if (Dense<T>* dense = dense_[i]; dense && !training) {

@@ -56,6 +56,8 @@ class Sequential {
   std::vector<Dense<T>*> dense_;
   std::vector<unsigned char> relu_;
   bool widths_fixed_ = true;  // every layer a Dense or an activation: add() checked the widths
+  bool dense_stack_ = true;   // every layer a Dense, or a ReLU right after one: predict can run
+                              // a small batch through all of them in one kernel call
   std::optional<index_t> width_;        // the width leaving the last layer, when known
   std::optional<index_t> in_features_;  // the width the network expects, when known
   bool width_known_ = true;             // false once a layer of unknown width was added
