@@ -305,15 +305,16 @@ void sgd(typename V::T* p, const typename V::T* g, typename V::T lr, index_t n) 
 // the two it went through.
 //
 // NB is in / W (the number of whole vectors along i) when it is small enough to keep the row of X
-// in registers and unroll, or -1 for a loop.
-template <class V, int NB>
+// in registers and unroll, or -1 for a loop; TAIL says whether in % W values are left over (a
+// compile-time fact, so that no masked fma runs for nothing).
+template <class V, int NB, bool TAIL>
 void dot_forward_rows(typename V::T* y, const typename V::T* x, const typename V::T* w, const typename V::T* b,
                       index_t batch, index_t in, index_t out, index_t j0, index_t j1, bool relu) {
   using T = typename V::T;
   using R = typename V::reg;
   constexpr int W = V::W, XV = NB > 0 ? NB : 1, G = W < 4 ? W : 4;
   const index_t body = in / W * W;
-  const int tail = int(in - body);
+  const int tail = int(in - body);  // nonzero exactly when TAIL
   // Rows of X outside, blocks of W rows of W inside (with two rows of X, W is read twice, from
   // cache when it fits: keeping the row of X in registers matters more for small layers).
   for (index_t r = 0; r < batch; ++r) {
@@ -321,7 +322,7 @@ void dot_forward_rows(typename V::T* y, const typename V::T* x, const typename V
     T* yr = y + r * out;
     R xv[XV];
     DENSENN_UNROLL for (int v = 0; v < XV; ++v) xv[v] = v < NB ? V::load(xr + v * W) : V::zero();
-    const R xt = tail ? V::load_n(xr + body, tail) : V::zero();
+    const R xt = TAIL ? V::load_n(xr + body, tail) : V::zero();
     const auto row = [&](const T* wq) {  // one row of W against the row of X
       R a = V::zero();
       if (NB >= 0) {
@@ -331,7 +332,7 @@ void dot_forward_rows(typename V::T* y, const typename V::T* x, const typename V
       } else {
         for (index_t i = 0; i < body; i += W) a = V::fma(V::load(wq + i), V::load(xr + i), a);
       }
-      return tail ? V::fma(V::load_n(wq + body, tail), xt, a) : a;
+      return TAIL ? V::fma(V::load_n(wq + body, tail), xt, a) : a;
     };
     for (index_t j = j0; j < j1; j += W) {
       const int rows = int(min_index(W, j1 - j));
@@ -364,7 +365,7 @@ void dot_forward_rows(typename V::T* y, const typename V::T* x, const typename V
               const R xi = V::load(xr + i);
               DENSENN_UNROLL for (int q = 0; q < G; ++q) a[q] = V::fma(V::load(wg[q] + i), xi, a[q]);
             }
-            if (tail) {
+            if (TAIL) {
               DENSENN_UNROLL for (int q = 0; q < G; ++q) a[q] = V::fma(V::load_n(wg[q] + body, tail), xt, a[q]);
             }
           }
@@ -382,31 +383,40 @@ void dot_forward_rows(typename V::T* y, const typename V::T* x, const typename V
   }
 }
 
+template <class V, bool TAIL>
+void dot_forward_tail(typename V::T* y, const typename V::T* x, const typename V::T* w, const typename V::T* b,
+                      index_t batch, index_t in, index_t out, index_t j0, index_t j1, bool relu) {
+  switch (in / V::W) {
+    case 0:
+      return dot_forward_rows<V, 0, TAIL>(y, x, w, b, batch, in, out, j0, j1, relu);
+    case 1:
+      return dot_forward_rows<V, 1, TAIL>(y, x, w, b, batch, in, out, j0, j1, relu);
+    case 2:
+      return dot_forward_rows<V, 2, TAIL>(y, x, w, b, batch, in, out, j0, j1, relu);
+    case 3:
+      return dot_forward_rows<V, 3, TAIL>(y, x, w, b, batch, in, out, j0, j1, relu);
+    case 4:
+      return dot_forward_rows<V, 4, TAIL>(y, x, w, b, batch, in, out, j0, j1, relu);
+    case 5:
+      return dot_forward_rows<V, 5, TAIL>(y, x, w, b, batch, in, out, j0, j1, relu);
+    case 6:
+      return dot_forward_rows<V, 6, TAIL>(y, x, w, b, batch, in, out, j0, j1, relu);
+    case 7:
+      return dot_forward_rows<V, 7, TAIL>(y, x, w, b, batch, in, out, j0, j1, relu);
+    case 8:
+      return dot_forward_rows<V, 8, TAIL>(y, x, w, b, batch, in, out, j0, j1, relu);
+    default:
+      return dot_forward_rows<V, -1, TAIL>(y, x, w, b, batch, in, out, j0, j1, relu);
+  }
+}
+
 template <class V>
 void dot_forward(typename V::T* y, const typename V::T* x, const typename V::T* w, const typename V::T* b,
                  index_t batch, index_t in, index_t out, index_t j0, index_t j1, bool relu) {
-  switch (in / V::W) {
-    case 0:
-      return dot_forward_rows<V, 0>(y, x, w, b, batch, in, out, j0, j1, relu);
-    case 1:
-      return dot_forward_rows<V, 1>(y, x, w, b, batch, in, out, j0, j1, relu);
-    case 2:
-      return dot_forward_rows<V, 2>(y, x, w, b, batch, in, out, j0, j1, relu);
-    case 3:
-      return dot_forward_rows<V, 3>(y, x, w, b, batch, in, out, j0, j1, relu);
-    case 4:
-      return dot_forward_rows<V, 4>(y, x, w, b, batch, in, out, j0, j1, relu);
-    case 5:
-      return dot_forward_rows<V, 5>(y, x, w, b, batch, in, out, j0, j1, relu);
-    case 6:
-      return dot_forward_rows<V, 6>(y, x, w, b, batch, in, out, j0, j1, relu);
-    case 7:
-      return dot_forward_rows<V, 7>(y, x, w, b, batch, in, out, j0, j1, relu);
-    case 8:
-      return dot_forward_rows<V, 8>(y, x, w, b, batch, in, out, j0, j1, relu);
-    default:
-      return dot_forward_rows<V, -1>(y, x, w, b, batch, in, out, j0, j1, relu);
-  }
+  if (in % V::W == 0)
+    dot_forward_tail<V, false>(y, x, w, b, batch, in, out, j0, j1, relu);
+  else
+    dot_forward_tail<V, true>(y, x, w, b, batch, in, out, j0, j1, relu);
 }
 
 // Each step's Y (batch, out) = X W^T + b (relu), X (batch, in) the previous step's Y (x first).
