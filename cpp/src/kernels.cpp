@@ -1,66 +1,167 @@
-// The kernels declared in densenn/kernels.hpp: plain loops, each next to the formula it computes.
+// The kernels declared in densenn/kernels.hpp: each next to the formula it computes.
 #include "densenn/kernels.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <vector>
 
+#include "gemm.hpp"
+#include "kernels_internal.hpp"
 #include "parallel.hpp"
+#include "simd.hpp"
 
 namespace densenn {
 
 // ---- dense layer ------------------------------------------------------------------------------
+// The three products of a dense layer are one blocked matrix product (gemm_impl.hpp) reading its
+// operands with different strides; the instruction set is chosen at run time (simd.cpp). The plain
+// loops they must agree with are in kernels_naive.cpp.
 
-// Y[n, j] = sum_i X[n, i] W[j, i] + b[j]: a dot product of a row of X with a row of W.
+namespace {
+
+template <typename T>
+const detail::IsaKernels<T>& isa();
+
+template <>
+const detail::IsaKernels<float>& isa<float>() {
+  switch (detail::simd_level()) {
+#if defined(DENSENN_X86_DISPATCH)
+    case detail::SimdLevel::avx512:
+      return detail::avx512::kernels_float;
+    case detail::SimdLevel::avx2:
+      return detail::avx2::kernels_float;
+#endif
+    default:
+      return detail::scalar::kernels_float;
+  }
+}
+
+template <>
+const detail::IsaKernels<double>& isa<double>() {
+  switch (detail::simd_level()) {
+#if defined(DENSENN_X86_DISPATCH)
+    case detail::SimdLevel::avx512:
+      return detail::avx512::kernels_double;
+    case detail::SimdLevel::avx2:
+      return detail::avx2::kernels_double;
+#endif
+    default:
+      return detail::scalar::kernels_double;
+  }
+}
+
+// This thread's packing buffer (see thread_scratch: 1 MiB holds the largest block any instruction
+// set packs, KC x (NC + MC) values, so it never grows whichever chunk this thread takes next).
+template <typename T>
+T* workspace(index_t elements) {
+  return static_cast<T*>(detail::thread_scratch(static_cast<std::size_t>(elements) * sizeof(T)));
+}
+
+// Packing space for C[i0:i1, j0:j1]: KC x (NC + MC) at most, less for a smaller problem; the
+// rounded-up sizes are bounded without a division, which costs as much as a small layer.
+template <typename T>
+T* gemm_workspace(const detail::IsaKernels<T>& kernels, index_t rows, index_t cols, index_t k) {
+  const index_t kc = std::min(kernels.kc, std::max<index_t>(k, 1));
+  return workspace<T>(kc * (std::min(kernels.nc, cols + kernels.nr - 1) + std::min(kernels.mc, rows + kernels.mr - 1)));
+}
+
+// Up to this many rows of C, a product whose B has contiguous rows reads them in place.
+constexpr index_t kDirectRows = 2;
+
+// Up to this many rows the forward pass reads W in place (dot products along its rows) instead of
+// packing it: packing W costs as much as a product with one or two rows.
+constexpr index_t kDotRows = 2;
+
+// C = A B (+ bias, relu) over the threads: each takes whole panels of C's columns (or rows, when
+// there are more of those), so no sum is ever split and the bits do not depend on the split.
+template <typename T>
+void gemm(const detail::GemmProblem<T>& p) {
+  if (p.m <= 0 || p.n <= 0) return;
+  const detail::IsaKernels<T>& kernels = isa<T>();
+  const double work = double(p.m) * double(p.n) * double(std::max<index_t>(p.k, 1));
+  if (p.m <= kDirectRows && p.b_cs == 1) {  // a few rows: B read in place, columns split
+    const index_t unit = 4 * kernels.lanes;  // gemm_rows' block of columns
+    if (work < 2 * detail::kMinWorkPerThread) return kernels.gemm_rows(p, 0, p.n);
+    return detail::parallel_for((p.n + unit - 1) / unit, work, [&](index_t first, index_t last) {
+      kernels.gemm_rows(p, first * unit, std::min(p.n, last * unit));
+    });
+  }
+  if (work < 2 * detail::kMinWorkPerThread)  // one thread: no split to work out
+    return kernels.gemm(p, 0, p.m, 0, p.n, gemm_workspace(kernels, p.m, p.n, p.k));
+  const index_t row_panels = (p.m + kernels.mr - 1) / kernels.mr, col_panels = (p.n + kernels.nr - 1) / kernels.nr;
+  const bool by_cols = col_panels >= row_panels;
+  detail::parallel_for(by_cols ? col_panels : row_panels, work, [&](index_t first, index_t last) {
+    index_t i0 = 0, i1 = p.m, j0 = 0, j1 = p.n;
+    if (by_cols) {
+      j0 = first * kernels.nr;
+      j1 = std::min(p.n, last * kernels.nr);
+    } else {
+      i0 = first * kernels.mr;
+      i1 = std::min(p.m, last * kernels.mr);
+    }
+    kernels.gemm(p, i0, i1, j0, j1, gemm_workspace(kernels, i1 - i0, j1 - j0, p.k));
+  });
+}
+
+}  // namespace
+
+namespace detail {
+
+// Y = X W^T + b as C = A B with A = X (rows contiguous) and B = W^T (columns contiguous).
+template <typename T>
+void dense_forward_act(T* y, const T* x, const T* w, const T* b, index_t batch, index_t in, index_t out, bool relu) {
+  if (batch <= 0 || out <= 0) return;
+  if (batch <= kDotRows) {
+    const IsaKernels<T>& kernels = isa<T>();
+    const double work = double(batch) * double(in) * double(out);
+    if (work < 2 * kMinWorkPerThread) return kernels.dot_forward(y, x, w, b, batch, in, out, 0, out, relu);
+    const index_t lanes = kernels.lanes;
+    parallel_for((out + lanes - 1) / lanes, work, [&](index_t first, index_t last) {
+      kernels.dot_forward(y, x, w, b, batch, in, out, first * lanes, std::min(out, last * lanes), relu);
+    });
+    return;
+  }
+  gemm<T>({y, out, x, in, 1, w, 1, in, batch, out, in, b, relu});
+}
+
+template <typename T>
+bool dense_forward_stack(const DenseStep<T>* steps, int count, const T* x, index_t batch) {
+  if (batch > kDotRows) return false;
+  for (int s = 0; s < count; ++s)
+    if (double(batch) * double(steps[s].in) * double(steps[s].out) >= 2 * kMinWorkPerThread) return false;
+  if (batch > 0) isa<T>().dot_forward_stack(steps, count, x, batch);
+  return true;
+}
+
+template bool dense_forward_stack<float>(const DenseStep<float>*, int, const float*, index_t);
+template bool dense_forward_stack<double>(const DenseStep<double>*, int, const double*, index_t);
+
+template void dense_forward_act<float>(float*, const float*, const float*, const float*, index_t, index_t, index_t,
+                                       bool);
+template void dense_forward_act<double>(double*, const double*, const double*, const double*, index_t, index_t,
+                                        index_t, bool);
+
+}  // namespace detail
+
 template <typename T>
 void dense_forward(T* y, const T* x, const T* w, const T* b, index_t batch, index_t in, index_t out) {
-  detail::parallel_for(batch, double(batch) * in * out, [=](index_t n0, index_t n1) {
-    for (index_t n = n0; n < n1; ++n) {
-      const T* xn = x + n * in;
-      T* yn = y + n * out;
-      for (index_t j = 0; j < out; ++j) {
-        const T* wj = w + j * in;
-        T acc = 0;
-        for (index_t i = 0; i < in; ++i) acc += xn[i] * wj[i];
-        yn[j] = b ? acc + b[j] : acc;
-      }
-    }
-  });
+  detail::dense_forward_act(y, x, w, b, batch, in, out, false);
 }
 
-// dX[n, :] = sum_j dY[n, j] W[j, :]: each row of dX is a combination of the rows of W.
+// dX = dY W: A = dY (rows contiguous), B = W (rows contiguous); sums run over the outputs j.
 template <typename T>
 void dense_backward_input(T* dx, const T* dy, const T* w, index_t batch, index_t in, index_t out) {
-  detail::parallel_for(batch, double(batch) * in * out, [=](index_t n0, index_t n1) {
-    for (index_t n = n0; n < n1; ++n) {
-      T* dxn = dx + n * in;
-      const T* dyn = dy + n * out;
-      std::fill(dxn, dxn + in, T(0));
-      for (index_t j = 0; j < out; ++j) {
-        const T g = dyn[j];
-        const T* wj = w + j * in;
-        for (index_t i = 0; i < in; ++i) dxn[i] += g * wj[i];
-      }
-    }
-  });
+  gemm<T>({dx, in, dy, out, 1, w, in, 1, batch, in, out, nullptr, false});
 }
 
-// dW[j, :] = sum_n dY[n, j] X[n, :]: the batch sum of outer products dE/dy ⊗ x.
+// dW = dY^T X: A = dY^T (columns contiguous), B = X (rows contiguous); sums run over the batch.
 template <typename T>
 void dense_backward_weight(T* dw, const T* dy, const T* x, index_t batch, index_t in, index_t out) {
-  detail::parallel_for(out, double(batch) * in * out, [=](index_t j0, index_t j1) {
-    for (index_t j = j0; j < j1; ++j) {
-      T* dwj = dw + j * in;
-      std::fill(dwj, dwj + in, T(0));
-      for (index_t n = 0; n < batch; ++n) {
-        const T g = dy[n * out + j];
-        const T* xn = x + n * in;
-        for (index_t i = 0; i < in; ++i) dwj[i] += g * xn[i];
-      }
-    }
-  });
+  gemm<T>({dw, in, dy, 1, out, x, in, 1, out, in, batch, nullptr, false});
 }
 
-// db[j] = sum_n dY[n, j]
+// db[j] = sum_n dY[n, j], row after row so that the inner loop runs along contiguous memory.
 template <typename T>
 void dense_backward_bias(T* db, const T* dy, index_t batch, index_t out) {
   std::fill(db, db + out, T(0));
@@ -70,9 +171,14 @@ void dense_backward_bias(T* db, const T* dy, index_t batch, index_t out) {
   }
 }
 
+// Elementwise, so any split over threads gives the same bits. Memory-bound: an element costs about
+// as much as four multiply-adds of a product, which is what the thread pool's threshold counts.
 template <typename T>
 void sgd_update(T* p, const T* g, T lr, index_t n) {
-  for (index_t k = 0; k < n; ++k) p[k] -= lr * g[k];
+  const detail::IsaKernels<T>& kernels = isa<T>();
+  detail::parallel_for((n + 4095) / 4096, 4.0 * double(n), [&](index_t first, index_t last) {
+    kernels.sgd(p + first * 4096, g + first * 4096, lr, std::min(n, last * 4096) - first * 4096);
+  });
 }
 
 // ---- activations --------------------------------------------------------------------------------

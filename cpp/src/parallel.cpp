@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -14,9 +16,6 @@
 
 namespace densenn {
 namespace {
-
-// Below this many multiply-adds, waking a worker costs more than it saves.
-constexpr double kMinParallelWork = 1 << 16;
 
 int default_threads() {
   unsigned hw = std::thread::hardware_concurrency();
@@ -34,67 +33,91 @@ class ThreadPool {
     for (auto& t : workers_) t.join();
   }
 
-  int threads() const { return threads_; }
+  int threads() const { return threads_.load(std::memory_order_relaxed); }
 
-  void set_threads(int n) { threads_ = n; }
+  void set_threads(int n) { threads_.store(n, std::memory_order_relaxed); }
 
-  void run(index_t n, double work, const std::function<void(index_t, index_t)>& body) {
-    int want = threads_;
-    if (want <= 1 || n < 2 || work < kMinParallelWork) return body(0, n);
+  void run(index_t n, double work, detail::RangeBody body) {
+    const index_t by_work = static_cast<index_t>(std::min(work / detail::kMinWorkPerThread, 1024.0));
+    const int team = static_cast<int>(std::min<index_t>({index_t(threads()), n, by_work}));
+    if (team <= 1) return body(0, n);
     // One job at a time; a caller arriving while another job runs does its work alone.
     std::unique_lock<std::mutex> submit(submit_mutex_, std::try_to_lock);
     if (!submit.owns_lock()) return body(0, n);
-    int chunks = static_cast<int>(std::min<index_t>(want, n));
-    start_workers(chunks - 1);
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      body_ = &body;
-      n_ = n;
-      chunks_ = chunks;
-      next_chunk_ = 1;  // chunk 0 is the caller's
-      pending_ = chunks - 1;
-      ++generation_;
-    }
-    wake_.notify_all();
-    run_chunk(0);
+    start_workers(team - 1);
+    // Long jobs come in two chunks per thread, taken by whoever is free: a worker that starts late
+    // (its core busy with another process) then costs half a chunk, not the whole job.
+    const int chunks = static_cast<int>(std::min<index_t>(n, team * (work >= kLongJob ? 2 : 1)));
     std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [&] { return pending_ == 0; });
+    body_ = &body;
+    n_ = n;
+    chunks_ = chunks;
+    next_chunk_ = 0;
+    finished_ = 0;
+    helpers_ = team - 1;
+    ++generation_;
+    lock.unlock();
+    if (team == 2)
+      wake_.notify_one();
+    else
+      wake_.notify_all();
+    lock.lock();
+    take_chunks(lock);  // the caller works too
+    done_.wait(lock, [&] { return finished_ == chunks_; });
     body_ = nullptr;
   }
 
  private:
-  void run_chunk(int c) {
-    index_t begin = n_ * c / chunks_, end = n_ * (c + 1) / chunks_;
-    (*body_)(begin, end);
+  // A job of at least this many multiply-adds is split into two chunks per thread.
+  static constexpr double kLongJob = 1 << 25;
+
+  // Runs chunks of the current job until none is left; `lock` holds mutex_ on entry and exit.
+  void take_chunks(std::unique_lock<std::mutex>& lock) {
+    while (next_chunk_ < chunks_) {
+      const int c = next_chunk_++;
+      const index_t begin = n_ * c / chunks_, end = n_ * (c + 1) / chunks_;
+      const detail::RangeBody* body = body_;
+      lock.unlock();
+      (*body)(begin, end);
+      lock.lock();
+      if (++finished_ == chunks_) done_.notify_one();
+    }
   }
 
+  // Starts workers up to `count`, each ready (its scratch buffer made) before this returns: what a
+  // worker allocates belongs to the call that started it.
   void start_workers(int count) {
-    while (static_cast<int>(workers_.size()) < count) workers_.emplace_back([this] { worker_loop(); });
+    while (static_cast<int>(workers_.size()) < count) {
+      const int id = static_cast<int>(workers_.size());
+      workers_.emplace_back([this, id] { worker_loop(id); });
+      std::unique_lock<std::mutex> lock(mutex_);
+      started_.wait(lock, [&] { return ready_ > id; });
+    }
   }
 
-  void worker_loop() {
+  // Sleeps until a job is posted; helps with it if this worker is among the job's helpers.
+  void worker_loop(int id) {
+    detail::thread_scratch(0);
     std::uint64_t seen = 0;
     std::unique_lock<std::mutex> lock(mutex_);
+    ++ready_;
+    started_.notify_all();
     for (;;) {
-      wake_.wait(lock, [&] { return stopping_ || (generation_ != seen && next_chunk_ < chunks_); });
+      wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
       if (stopping_) return;
-      int c = next_chunk_++;
-      if (next_chunk_ >= chunks_) seen = generation_;
-      lock.unlock();
-      run_chunk(c);
-      lock.lock();
-      if (--pending_ == 0) done_.notify_one();
+      seen = generation_;
+      if (id < helpers_) take_chunks(lock);
     }
   }
 
   std::atomic<int> threads_{default_threads()};
   std::mutex submit_mutex_;  // held by the caller for the whole of one job
   std::mutex mutex_;         // guards the job state below
-  std::condition_variable wake_, done_;
+  std::condition_variable wake_, done_, started_;
   std::vector<std::thread> workers_;
-  const std::function<void(index_t, index_t)>* body_ = nullptr;
+  const detail::RangeBody* body_ = nullptr;
   index_t n_ = 0;
-  int chunks_ = 0, next_chunk_ = 0, pending_ = 0;
+  int chunks_ = 0, next_chunk_ = 0, finished_ = 0, helpers_ = 0, ready_ = 0;
   std::uint64_t generation_ = 0;
   bool stopping_ = false;
 };
@@ -114,8 +137,14 @@ void set_num_threads(int n) {
 int get_num_threads() { return pool().threads(); }
 
 namespace detail {
-void parallel_for(index_t n, double work, const std::function<void(index_t, index_t)>& body) {
-  pool().run(n, work, body);
+void parallel_for_pool(index_t n, double work, RangeBody body) { pool().run(n, work, body); }
+
+void* thread_scratch(std::size_t bytes) {
+  thread_local std::vector<unsigned char> buffer;
+  if (buffer.size() < bytes + 64 || buffer.empty())
+    buffer = std::vector<unsigned char>(std::max(bytes, kScratchBytes) + 64);
+  const auto address = reinterpret_cast<std::uintptr_t>(buffer.data());
+  return reinterpret_cast<void*>((address + 63) & ~std::uintptr_t(63));
 }
 }  // namespace detail
 

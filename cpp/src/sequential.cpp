@@ -6,11 +6,22 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels_internal.hpp"
+
 namespace densenn {
+
+namespace {
+// Longest stack of layers that predict runs in one kernel call (steps live on the stack).
+constexpr std::size_t kMaxStack = 32;
+}  // namespace
 
 template <typename T>
 Sequential<T>& Sequential<T>::add(std::shared_ptr<Layer<T>> layer) {
   if (!layer) throw std::invalid_argument("Sequential::add: null layer");
+  // Room first, so that nothing below can fail half-way through adding the layer.
+  dense_.reserve(layers_.size() + 1);
+  relu_.reserve(layers_.size() + 1);
+  layers_.reserve(layers_.size() + 1);
   if (auto* dense = dynamic_cast<Dense<T>*>(layer.get())) {
     if (width_ && *width_ != dense->in_features())
       throw ShapeError("Sequential::add: layer " + std::to_string(layers_.size()) + " expects " +
@@ -21,9 +32,20 @@ Sequential<T>& Sequential<T>::add(std::shared_ptr<Layer<T>> layer) {
   } else if (width_) {
     width_ = layer->output_cols(*width_);
   }
+  // Room first, so that nothing below can throw and leave the layer half-added.
+  layers_.reserve(layers_.size() + 1);
+  dense_.reserve(dense_.size() + 1);
+  relu_.reserve(relu_.size() + 1);
+  layer_mutexes_.reserve(layer_mutexes_.size() + 1);
   std::mutex* m = &layer->mutex();
   const auto at = std::lower_bound(layer_mutexes_.begin(), layer_mutexes_.end(), m, std::less<std::mutex*>());
   if (at == layer_mutexes_.end() || *at != m) layer_mutexes_.insert(at, m);  // a layer added twice locks once
+  widths_fixed_ = widths_fixed_ && (dynamic_cast<Dense<T>*>(layer.get()) || dynamic_cast<Activation<T>*>(layer.get()));
+  const bool relu_after_dense = dynamic_cast<ReLU<T>*>(layer.get()) && !dense_.empty() && dense_.back();
+  dense_stack_ = dense_stack_ && (dynamic_cast<Dense<T>*>(layer.get()) || relu_after_dense) &&
+                 layers_.size() < kMaxStack;
+  dense_.push_back(dynamic_cast<Dense<T>*>(layer.get()));
+  relu_.push_back(dynamic_cast<ReLU<T>*>(layer.get()) != nullptr);
   layers_.push_back(std::move(layer));
   return *this;
 }
@@ -58,10 +80,46 @@ index_t Sequential<T>::input_cols(index_t out) const {
 
 template <typename T>
 MatrixView<const T> Sequential<T>::run(MatrixView<const T> x, bool training, std::vector<Matrix<T>>& outputs) {
-  output_cols(x.cols());  // shapes first, so that a mismatch throws before any layer has changed
-  outputs.resize(layers_.size());
+  if (in_features_ && x.cols() != *in_features_)
+    throw ShapeError("Sequential: expected input of shape " + shape_string(x.rows(), *in_features_) + ", got " +
+                     shape_string(x.rows(), x.cols()));
+  // Shapes first, so that a mismatch throws before any layer has changed. When add() saw every
+  // width (Dense layers and activations only), the input width checked above is all there is.
+  if (!widths_fixed_ || !in_features_) {
+    index_t cols = x.cols();
+    for (const auto& layer : layers_) cols = layer->output_cols(cols);
+  }
+  const std::size_t count = layers_.size();
+  outputs.resize(count);
+  if (!training && dense_stack_ && count > 0) {
+    // Only Dense layers (and ReLUs fused into them): a small batch goes through all of them in
+    // one kernel call, when dense_forward_stack takes it.
+    detail::DenseStep<T> steps[kMaxStack];
+    int n = 0;
+    MatrixView<const T> out;
+    for (std::size_t i = 0; i < count; ++i) {
+      Dense<T>& dense = *dense_[i];
+      const bool relu = i + 1 < count && relu_[i + 1];
+      Matrix<T>& y = outputs[relu ? ++i : i];
+      y.resize(x.rows(), dense.out_features());
+      steps[n++] = {y.data(), dense.parameters().data(), dense.bias(), dense.in_features(), dense.out_features(), relu};
+      out = y.view();
+    }
+    if (detail::dense_forward_stack(steps, n, x.data(), x.rows())) return out;
+  }
   MatrixView<const T> in = x;
-  for (std::size_t i = 0; i < layers_.size(); ++i) {
+  for (std::size_t i = 0; i < count; ++i) {
+    if (Dense<T>* dense = dense_[i]; dense && !training) {
+      // Inference of a Dense straight through the kernel; a ReLU after it is fused in and writes
+      // the ReLU's output (the same bits as the two layers one after the other).
+      const bool relu = i + 1 < count && relu_[i + 1];
+      Matrix<T>& y = outputs[relu ? ++i : i];
+      y.resize(in.rows(), dense->out_features());
+      detail::dense_forward_act(y.data(), in.data(), dense->parameters().data(), dense->bias(), in.rows(),
+                                dense->in_features(), dense->out_features(), relu);
+      in = y.view();
+      continue;
+    }
     outputs[i].resize(in.rows(), layers_[i]->output_cols(in.cols()));
     layers_[i]->forward(outputs[i].view(), in, training);
     in = outputs[i].view();
@@ -105,11 +163,9 @@ MatrixView<const T> Sequential<T>::backward_unlocked(MatrixView<const T> dy, boo
   MatrixView<const T> grad = dy;
   for (std::size_t k = layers_.size(); k-- > 0;) {
     Layer<T>& layer = *layers_[k];
-    if (k == 0 && !need_input_grad) {
-      if (auto* dense = dynamic_cast<Dense<T>*>(&layer)) {
-        dense->backward_parameters(grad);
-        return {};
-      }
+    if (k == 0 && !need_input_grad && dense_[0]) {
+      dense_[0]->backward_parameters(grad);
+      return {};
     }
     Matrix<T>& dx = grad_[k % 2];
     dx.resize(grad.rows(), layer.input_cols(grad.cols()));

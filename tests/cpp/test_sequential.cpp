@@ -89,7 +89,7 @@ void check_errors_change_nothing() {
   net.forward(x);
   net.backward(matrix<T>(4, 3, 32));
   const std::vector<T> params = all_parameters(net);
-  CHECK_THROWS_WITH(net.forward(matrix<T>(4, 6, 1)), ShapeError, "expected input with 5 features, got 6");
+  CHECK_THROWS_WITH(net.forward(matrix<T>(4, 6, 1)), ShapeError, "expected input of shape (4, 5), got (4, 6)");
   CHECK_THROWS(net.backward(matrix<T>(4, 2, 1)), ShapeError);
   MSELoss<T> mse;
   SoftmaxCrossEntropyLoss<T> ce;

@@ -25,7 +25,10 @@ inline std::string shape_string(index_t rows, index_t cols) {
 // rows * cols, refusing negative sizes and products that overflow index_t.
 inline index_t checked_size(index_t rows, index_t cols) {
   if (rows < 0 || cols < 0) throw ShapeError("negative matrix shape " + shape_string(rows, cols));
-  if (cols != 0 && rows > std::numeric_limits<index_t>::max() / cols)
+  // Two sizes below 2^31 (on 64 bits) cannot overflow: skip the division, which costs more than
+  // the whole of a small layer's work when every call checks its shapes.
+  constexpr index_t small = index_t(1) << (sizeof(index_t) * 4 - 1);
+  if ((rows >= small || cols >= small) && cols != 0 && rows > std::numeric_limits<index_t>::max() / cols)
     throw ShapeError("matrix shape " + shape_string(rows, cols) + " is too large");
   return rows * cols;
 }

@@ -15,7 +15,7 @@
 namespace densenn {
 
 // A stack of layers with its own reusable buffers: after the first call with a given batch size,
-// forward, backward and step allocate nothing. Copies of a Sequential share their layers.
+// forward, backward, step and predict allocate nothing. Copies of a Sequential share their layers.
 //
 // The views that forward, predict and backward return point into the network's buffers: they
 // stay valid until the next call of the same method (copy them to keep them).
@@ -100,6 +100,13 @@ class Sequential : public Lockable {
 
   std::vector<std::shared_ptr<Layer<T>>> layers_;
   std::vector<std::mutex*> layer_mutexes_;  // of the distinct layers, sorted by address
+  // Looked up once in add(), not on every call: layers_[i] as a Dense (or null), and whether it is
+  // a ReLU (predict fuses a Dense and the ReLU after it into one pass).
+  std::vector<Dense<T>*> dense_;
+  std::vector<unsigned char> relu_;
+  bool widths_fixed_ = true;  // every layer a Dense or an activation: add() checked the widths
+  bool dense_stack_ = true;   // every layer a Dense, or a ReLU right after one: predict can run
+                              // a small batch through all of them in one kernel call
   std::optional<index_t> width_;        // the width leaving the last layer, when known
   std::optional<index_t> in_features_;  // the width the network expects, when known
   bool width_known_ = true;             // false once a layer of unknown width was added
