@@ -57,6 +57,8 @@ def as_float_array(x, dtype=None, name: str = "x") -> np.ndarray:
 
 def contiguous(arr: np.ndarray, dtype) -> np.ndarray:
     """arr as a C-contiguous, aligned array of dtype: itself when it already is one, else a copy."""
+    if arr.dtype == dtype and arr.flags.carray:
+        return arr
     return np.require(arr, dtype=dtype, requirements="CA")
 
 
