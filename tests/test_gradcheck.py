@@ -154,3 +154,10 @@ def test_one_sample_and_one_dimensional_input():
     assert dx.shape == (N_IN,)
     numeric = numeric_gradient(lambda: loss.forward(model.predict(x), 2), x)
     assert relative_error(numeric, dx) < 1e-6
+
+
+@pytest.mark.parametrize("eps", [0.0, -1e-6, float("nan"), float("inf"), "1e-6"])
+def test_gradcheck_refuses_a_bad_eps(eps):
+    model = dn.Sequential(dn.Dense(2, 2, seed=0))
+    with pytest.raises(ValueError, match="eps"):
+        dn.gradcheck(model, np.ones((2, 2)), np.zeros((2, 2)), dn.MSELoss(), eps=eps)

@@ -172,3 +172,14 @@ def test_a_loaded_model_trains_like_the_original(tmp_path):
     for net in (model, loaded):
         net.train_step(x, y, dn.SoftmaxCrossEntropyLoss(), 0.1)
     assert all(a.tobytes() == b.tobytes() for a, b in zip(loaded.parameters(), model.parameters()))
+
+
+def test_a_path_with_a_null_byte_is_refused(tmp_path):
+    # fopen would stop at the NUL and use another file: refused instead, as open() refuses it.
+    model = dn.Sequential(dn.Dense(2, 2, seed=0))
+    with pytest.raises(ValueError, match="null byte"):
+        model.save(str(tmp_path / "m.safetensors") + "\0.bak")
+    assert not (tmp_path / "m.safetensors").exists()
+    model.save(tmp_path / "m.safetensors")
+    with pytest.raises(ValueError):
+        dn.load(str(tmp_path / "m.safetensors") + "\0ignored")

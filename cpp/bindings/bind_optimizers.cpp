@@ -23,6 +23,8 @@ T* in_place_buffer(const py::array& a, const char* name) {
     throw py::type_error(std::string(name) + " must be a " + dtype_name<T>() + " array");
   if (!(a.flags() & py::array::c_style)) throw std::invalid_argument(std::string(name) + " must be C-contiguous");
   if (!a.writeable()) throw std::invalid_argument(std::string(name) + " must be writable");
+  if (reinterpret_cast<std::uintptr_t>(a.data()) % alignof(T) != 0)  // the kernels load whole values
+    throw std::invalid_argument(std::string(name) + " must be aligned for its dtype");
   return static_cast<T*>(const_cast<void*>(a.data()));
 }
 

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <stdexcept>
 #include <string_view>
 
 #include "densenn/errors.hpp"
@@ -127,6 +128,12 @@ SafeTensors parse_header(const std::uint8_t* bytes, std::size_t size, std::size_
   throw FileError(what + " " + path + ": " + std::strerror(code), code, path);
 }
 
+// fopen stops at a NUL byte: a path holding one would name another file, so it is refused.
+void check_path(const std::string& path) {
+  if (path.find('\0') != std::string::npos)
+    throw std::invalid_argument("file path contains a null byte: " + path.substr(0, path.find('\0')) + "\\0...");
+}
+
 struct CloseFile {
   void operator()(std::FILE* f) const { std::fclose(f); }
 };
@@ -169,6 +176,7 @@ SafeTensors parse_safetensors(const std::uint8_t* bytes, std::size_t size) {
 }
 
 SafeTensors read_safetensors(const std::string& path) {
+  check_path(path);
   errno = 0;
   std::unique_ptr<std::FILE, CloseFile> f(std::fopen(path.c_str(), "rb"));
   if (!f) file_error("cannot open", path);
@@ -217,6 +225,7 @@ std::vector<std::uint8_t> serialize_safetensors(const SafeTensors& file) {
 }
 
 void write_safetensors(const std::string& path, const SafeTensors& file) {
+  check_path(path);
   const std::vector<std::uint8_t> bytes = serialize_safetensors(file);
   errno = 0;
   std::unique_ptr<std::FILE, CloseFile> f(std::fopen(path.c_str(), "wb"));

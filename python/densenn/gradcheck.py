@@ -16,6 +16,8 @@ def gradcheck(model, x, target, loss, *, eps: float = 1e-6) -> dict[str, float]:
     max|analytic|)``; values around 1e-8 or below mean the gradients are right.
     Returns ``{"0.weight": err, "0.bias": err, ...}``.
     """
+    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not 0 < eps < float("inf"):
+        raise ValueError(f"eps must be a positive finite number, got {eps!r}")
     net = model._clone(np.float64)
     loss = type(loss)() if isinstance(loss, Loss) else loss
     x = as_float_array(x, np.float64, name="x")

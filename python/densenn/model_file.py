@@ -44,6 +44,8 @@ def load(path, *, verify: bool = True):
     from .sequential import Sequential
 
     path = os.fspath(path)
+    if "\0" in path:  # as open() does: the C library would stop reading the path there
+        raise ValueError("file path contains a null byte")
     if not os.path.exists(path):
         raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
     dtype_name, core_layers, notes = _core.load_model(path, bool(verify))
