@@ -238,9 +238,10 @@ def build_torch_compiled(cfg, weights, x, y, threads):
 
 
 def build_densenn(cfg, weights, x, y, threads):
-    """densenn through its public Python API: Dense/ReLU in a Sequential, the loss's
-    forward/backward, model.backward and the in-place model.step(lr). The shared weights are
-    copied into the writable .weight/.bias views; dn.set_num_threads sets the thread count."""
+    """densenn through its public Python API: Dense/ReLU in a Sequential and one
+    model.train_step(x, target, loss, lr) per step (forward, loss, backward and the in-place SGD
+    update in one call into C++; the same results as the four separate calls). The shared weights
+    are copied into the writable .weight/.bias views; dn.set_num_threads sets the thread count."""
     import densenn as dn
 
     dn.set_num_threads(threads)
@@ -258,10 +259,7 @@ def build_densenn(cfg, weights, x, y, threads):
     target = y  # float32 (batch, out) for MSE, int64 (batch,) labels for cross-entropy
 
     def train():
-        loss = loss_fn.forward(model.forward(x), target)
-        model.backward(loss_fn.backward())
-        model.step(LR)
-        return loss
+        return model.train_step(x, target, loss_fn, LR)
 
     def infer():
         return model.predict(x)
