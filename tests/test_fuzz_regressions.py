@@ -1,10 +1,10 @@
 """What fuzzing the bindings found (tests/fuzz/fuzz_bindings.py) as plain tests, and the seed corpus replayed.
 
-Each finding has a minimal reproduction here. Those not fixed yet are strict xfails naming the
-bug: a fix turns them into failures (XPASS), and the xfail mark is then removed. The inputs the
-fuzzer stopped on are replayed too: those of tests/fuzz/regressions_bindings/ in this process,
-and those of regressions_bindings_native/ (found by a sanitizer; in a plain build they pass
-unnoticed) each in a child process, since under the sanitizers' CI job they end the process.
+Each finding has a minimal reproduction here (one not fixed yet is a strict xfail naming the bug,
+so that its fix shows as an XPASS). The inputs the fuzzer stopped on are replayed too: those of
+tests/fuzz/regressions_bindings/ in this process, and those of regressions_bindings_native/
+(found by a sanitizer; in a plain build they pass unnoticed) each in a child process, since
+under the sanitizers' CI job they end the process.
 """
 
 import importlib.util
@@ -52,26 +52,7 @@ def test_corpus_covers_every_operation():
     assert ops == {op.__name__ for op in driver.OPS}
 
 
-# Inputs the fuzzer stopped on, by file name: the reason each one still fails.
-UNFIXED_INPUTS = {
-    "fit-earlystopping-monitor": "fit checks an EarlyStopping monitor only after training the first epoch",
-    "backward-half-changed": "Sequential backward checks a layer's cached input only on reaching it, after "
-    "the layers behind it overwrote their gradients",
-}
-
-
-@pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param(
-            p, marks=pytest.mark.xfail(strict=True, raises=driver.Finding, reason=UNFIXED_INPUTS[p.name])
-        )
-        if p.name in UNFIXED_INPUTS
-        else p
-        for p in sorted((FUZZ_DIR / "regressions_bindings").glob("*"))
-    ],
-    ids=lambda p: p.name,
-)
+@pytest.mark.parametrize("path", sorted((FUZZ_DIR / "regressions_bindings").glob("*")), ids=lambda p: p.name)
 def test_fuzzer_input_passes_the_contract(path):
     driver.run_one(path.read_bytes())
 
@@ -171,10 +152,6 @@ def test_gradcheck_refuses_an_eps_that_is_not_positive_and_finite(eps):
         dn.gradcheck(model, np.ones((2, 2)), np.zeros((2, 2)), dn.MSELoss(), eps=eps)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fit checks an EarlyStopping monitor only at the end of the first epoch, after training it",
-)
 @pytest.mark.parametrize("monitor", ["val_loss", "accuracy", "lss"])
 def test_fit_refuses_an_unlogged_monitor_before_training(monitor):
     model = _model()
@@ -194,14 +171,20 @@ def test_fit_accepts_a_logged_monitor():
     assert len(history["val_loss"]) == 2 and stop.best_epoch is not None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Sequential<T>::backward checks each layer's cached input only when it reaches that layer, "
-    "after the layers behind it have overwritten their gradients",
-)
+class _Identity:
+    """A user-defined layer: the model then runs its layers from Python, one call each."""
+
+    def forward(self, x):
+        return x
+
+    def backward(self, grad):
+        return grad
+
+
+@pytest.mark.parametrize("python_loop", [False, True], ids=["one-call", "python-loop"])
 @pytest.mark.parametrize("direct_batch", [1, 5])
-def test_failed_backward_leaves_every_gradient_unchanged(direct_batch):
-    model = _model()
+def test_failed_backward_leaves_every_gradient_unchanged(direct_batch, python_loop):
+    model = dn.Sequential(*_model(), *([_Identity()] if python_loop else []))
     model.forward(np.ones((3, 2), np.float32))
     model[0].forward(np.ones((direct_batch, 2), np.float32))  # the first layer's training input replaced
     before = [g.copy() for g in model.gradients()]
@@ -211,27 +194,30 @@ def test_failed_backward_leaves_every_gradient_unchanged(direct_batch):
         np.testing.assert_array_equal(g, old)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a layer object used twice keeps one cached input and overwrites its gradients: backward "
-    "silently returns wrong gradients (Sequential accepts the same layer twice)",
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda d, act: (d, act, d),
+        lambda d, act: (d, act, act),
+        lambda d, act: (dn.Sequential(d, act), dn.Dense(2, 2), act),
+        lambda d, act: (d, dn.Sequential(dn.Tanh(), d)),
+    ],
+    ids=["dense-twice", "activation-twice", "nested-activation", "nested-dense"],
 )
-def test_a_layer_used_twice_gets_right_gradients_or_is_refused():
-    d = dn.Dense(2, 2, seed=0, dtype=np.float64)
-    try:
-        model = dn.Sequential(d, dn.Tanh(), d)
-    except ValueError:
-        return  # refusing the same layer twice is a fix too
-    x, t, loss = np.array([[0.3, -0.2]]), np.zeros((1, 2)), dn.MSELoss()
-    loss.forward(model.forward(x), t)
-    model.backward(loss.backward())
-    numeric, eps = np.zeros_like(d.weight), 1e-6
-    for i in np.ndindex(d.weight.shape):
-        old = d.weight[i]
-        d.weight[i] = old + eps
-        up = loss.forward(model.predict(x), t)
-        d.weight[i] = old - eps
-        down = loss.forward(model.predict(x), t)
-        d.weight[i] = old
-        numeric[i] = (up - down) / (2 * eps)
-    np.testing.assert_allclose(d.grad_weight, numeric, rtol=1e-6, atol=1e-8)
+def test_a_layer_used_twice_in_one_model_is_refused(make):
+    # A layer keeps one cached input and one set of gradients: used twice it would backpropagate
+    # wrong gradients without an error.
+    d, act = dn.Dense(2, 2, seed=0, dtype=np.float64), dn.Tanh()
+    with pytest.raises(ValueError, match="same object as layer"):
+        dn.Sequential(*make(d, act))
+    with pytest.raises(ValueError, match="cannot appear twice"):
+        raw_dense, raw_tanh = d._impl_for(np.float64), act._impl_for(np.float64)
+        _core.Sequential_float64([raw_dense, raw_tanh, raw_dense])
+
+
+def test_models_may_share_a_layer():
+    d = dn.Dense(2, 2, seed=0)
+    first, second = dn.Sequential(d, dn.Tanh()), dn.Sequential(dn.Dense(2, 2), d)
+    assert first[0] is second[1]
+    x = np.ones((1, 2), np.float32)
+    np.testing.assert_array_equal(first.predict(x), np.tanh(d.predict(x)))

@@ -61,7 +61,7 @@ def test_losses_and_layers_copy_alone():
     assert dense.weight.tobytes() == model[0].weight.tobytes() and dense.seed == model[0].seed
 
 
-def test_a_layer_used_twice_stays_shared_in_a_copy():
+def test_a_layer_two_models_share_stays_shared_in_a_copy():
     shared = dn.Dense(3, 3, seed=0)
-    twin = copy.deepcopy(dn.Sequential(shared, dn.Tanh(), shared))
-    assert twin[0] is twin[2] and twin[0] is not shared
+    first, second = copy.deepcopy((dn.Sequential(shared, dn.Tanh()), dn.Sequential(dn.Tanh(), shared)))
+    assert first[0] is second[1] and first[0] is not shared

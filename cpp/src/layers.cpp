@@ -103,21 +103,21 @@ void Dense<T>::forward(MatrixView<T> y, MatrixView<const T> x, bool training) {
 }
 
 template <typename T>
-void Dense<T>::check_backward(MatrixView<const T> dy) const {
+void Dense<T>::check_backward(index_t dy_rows, index_t dy_cols) const {
   if (!has_input_) throw StateError("Dense backward called before a training forward");
-  check_same_shape("Dense backward grad_out", dy.rows(), dy.cols(), input_.rows(), out_);
+  check_same_shape("Dense backward grad_out", dy_rows, dy_cols, input_.rows(), out_);
 }
 
 template <typename T>
 void Dense<T>::backward_parameters(MatrixView<const T> dy) {
-  check_backward(dy);
+  check_backward(dy.rows(), dy.cols());
   dense_backward_weight(grads_.data(), dy.data(), input_.data(), dy.rows(), in_, out_);
   if (has_bias_) dense_backward_bias(grad_bias(), dy.data(), dy.rows(), out_);
 }
 
 template <typename T>
 void Dense<T>::backward(MatrixView<T> dx, MatrixView<const T> dy) {
-  check_backward(dy);
+  check_backward(dy.rows(), dy.cols());
   check_same_shape("Dense backward grad_in", dx.rows(), dx.cols(), input_.rows(), in_);
   dense_backward_input(dx.data(), dy.data(), params_.data(), dy.rows(), in_, out_);
   backward_parameters(dy);
@@ -143,9 +143,14 @@ void Activation<T>::forward(MatrixView<T> y, MatrixView<const T> x, bool trainin
 }
 
 template <typename T>
-void Activation<T>::backward(MatrixView<T> dx, MatrixView<const T> dy) {
+void Activation<T>::check_backward(index_t dy_rows, index_t dy_cols) const {
   if (!has_cache_) throw StateError(this->kind() + " backward called before a training forward");
-  check_same_shape("activation backward grad_out", dy.rows(), dy.cols(), cache_.rows(), cache_.cols());
+  check_same_shape("activation backward grad_out", dy_rows, dy_cols, cache_.rows(), cache_.cols());
+}
+
+template <typename T>
+void Activation<T>::backward(MatrixView<T> dx, MatrixView<const T> dy) {
+  check_backward(dy.rows(), dy.cols());
   check_same_shape("activation backward grad_in", dx.rows(), dx.cols(), cache_.rows(), cache_.cols());
   apply_backward(dx, dy, cache_.view());
 }

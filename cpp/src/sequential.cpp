@@ -18,10 +18,16 @@ constexpr std::size_t kMaxStack = 32;
 template <typename T>
 Sequential<T>& Sequential<T>::add(std::shared_ptr<Layer<T>> layer) {
   if (!layer) throw std::invalid_argument("Sequential::add: null layer");
-  // Room first, so that nothing below can fail half-way through adding the layer.
-  dense_.reserve(layers_.size() + 1);
-  relu_.reserve(layers_.size() + 1);
+  for (std::size_t k = 0; k < layers_.size(); ++k)
+    if (layers_[k] == layer)
+      throw std::invalid_argument("Sequential::add: this layer object is already layer " + std::to_string(k) +
+                                  "; a layer keeps one cached input and one set of gradients, so it cannot "
+                                  "appear twice in a network (add a copy of it)");
+  // Room first, so that nothing after the width check can throw and leave the layer half-added.
   layers_.reserve(layers_.size() + 1);
+  dense_.reserve(dense_.size() + 1);
+  relu_.reserve(relu_.size() + 1);
+  layer_mutexes_.reserve(layer_mutexes_.size() + 1);
   if (auto* dense = dynamic_cast<Dense<T>*>(layer.get())) {
     if (width_ && *width_ != dense->in_features())
       throw ShapeError("Sequential::add: layer " + std::to_string(layers_.size()) + " expects " +
@@ -32,14 +38,8 @@ Sequential<T>& Sequential<T>::add(std::shared_ptr<Layer<T>> layer) {
   } else if (width_) {
     width_ = layer->output_cols(*width_);
   }
-  // Room first, so that nothing below can throw and leave the layer half-added.
-  layers_.reserve(layers_.size() + 1);
-  dense_.reserve(dense_.size() + 1);
-  relu_.reserve(relu_.size() + 1);
-  layer_mutexes_.reserve(layer_mutexes_.size() + 1);
   std::mutex* m = &layer->mutex();
-  const auto at = std::lower_bound(layer_mutexes_.begin(), layer_mutexes_.end(), m, std::less<std::mutex*>());
-  if (at == layer_mutexes_.end() || *at != m) layer_mutexes_.insert(at, m);  // a layer added twice locks once
+  layer_mutexes_.insert(std::lower_bound(layer_mutexes_.begin(), layer_mutexes_.end(), m, std::less<std::mutex*>()), m);
   widths_fixed_ = widths_fixed_ && (dynamic_cast<Dense<T>*>(layer.get()) || dynamic_cast<Activation<T>*>(layer.get()));
   const bool relu_after_dense = dynamic_cast<ReLU<T>*>(layer.get()) && !dense_.empty() && dense_.back();
   dense_stack_ = dense_stack_ && (dynamic_cast<Dense<T>*>(layer.get()) || relu_after_dense) &&
@@ -160,6 +160,10 @@ MatrixView<const T> Sequential<T>::backward_unlocked(MatrixView<const T> dy, boo
   if (dy.rows() != out.rows() || dy.cols() != out.cols())
     throw ShapeError("Sequential backward: expected grad of shape " + shape_string(out.rows(), out.cols()) +
                      ", got " + shape_string(dy.rows(), dy.cols()));
+  // Every layer first: one called directly since this network's forward (another batch) must
+  // throw before the layers behind it have overwritten their gradients.
+  for (std::size_t k = 0; k < layers_.size(); ++k)
+    layers_[k]->check_backward(train_outputs_[k].rows(), train_outputs_[k].cols());
   MatrixView<const T> grad = dy;
   for (std::size_t k = layers_.size(); k-- > 0;) {
     Layer<T>& layer = *layers_[k];

@@ -68,15 +68,20 @@ class Layer:
     @serialized
     def backward(self, grad_out) -> np.ndarray:
         """dE/dx for ``grad_out`` = dE/dy shaped like the last forward's output."""
+        self._check_backward(None)
+        grad = as_float_array(grad_out, self._impl_dtype, name="grad_out")
+        self._check_backward(grad.shape)
+        return self._impl.backward(as_matrix(grad)).reshape(self._in_shape)
+
+    def _check_backward(self, shape) -> None:
+        """Raises what backward would for a grad_out of this shape (None: any), changing nothing."""
         if self._impl is None:
             raise RuntimeError(f"{type(self).__name__}.backward called before forward")
-        grad = as_float_array(grad_out, self._impl_dtype, name="grad_out")
-        if grad.shape != self._out_shape:
+        if shape is not None and shape != self._out_shape:
             raise ValueError(
                 f"{type(self).__name__}.backward: expected grad_out of shape {self._out_shape} "
-                f"(the last forward's output), got {grad.shape}"
+                f"(the last forward's output), got {shape}"
             )
-        return self._impl.backward(as_matrix(grad)).reshape(self._in_shape)
 
     @serialized
     def step(self, lr) -> None:

@@ -7,7 +7,7 @@ import threading
 import numpy as np
 
 from ._convert import as_float_array, as_matrix, as_numeric_array, check_lr
-from .layers import Activation, Dense, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, _core_class
+from .layers import Activation, Dense, Layer, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, _core_class
 from .losses import BCEWithLogitsLoss, MSELoss, SoftmaxCrossEntropyLoss
 from .threads import serialized
 from .training import History, check_batch_size
@@ -24,8 +24,10 @@ class Sequential:
     """A stack of layers: ``forward`` runs them in order, ``backward`` in reverse.
 
     ``model[i]`` is the very layer object passed in (negative indices work; a slice gives a new
-    Sequential of the same layers). Dense sizes must chain, across activations too, and every
-    Dense must have the same dtype; otherwise construction raises ``ValueError``.
+    Sequential of the same layers). Dense sizes must chain, across activations too, every Dense
+    must have the same dtype, and no layer object may appear twice (a layer keeps one cached input
+    and one set of gradients; pass a ``copy.deepcopy`` of it instead); otherwise construction
+    raises ``ValueError``. Several models may share a layer.
     """
 
     def __init__(self, *layers):
@@ -34,11 +36,13 @@ class Sequential:
         for i, layer in enumerate(layers):
             if not (callable(getattr(layer, "forward", None)) and callable(getattr(layer, "backward", None))):
                 raise TypeError(f"layer {i} ({type(layer).__name__}) has no forward/backward methods")
+        _check_distinct(layers)
         self._lock = threading.RLock()  # see threads.serialized
         self._layers = list(layers)
         self.dtype = _common_dtype(self._layers)
         self._input_width, self._output_width = _check_sizes_chain(self._layers)
         self._in_shape = self._out_shape = None  # shapes of the last training forward
+        self._layer_out_shapes = []  # and of each layer's output (Python loop only)
         self._core = self._core_network()
 
     def _core_network(self):
@@ -89,9 +93,11 @@ class Sequential:
             else:
                 out = self._core.forward(as_matrix(arr)).reshape(-1)
         else:
-            out = arr
+            out, shapes = arr, []
             for layer in self._layers:
                 out = layer.forward(out)
+                shapes.append(np.shape(out))
+            self._layer_out_shapes = shapes
         self._in_shape, self._out_shape = arr.shape, np.shape(out)
         return out
 
@@ -131,6 +137,11 @@ class Sequential:
         if self._core is not None:
             dx = self._core.backward(as_matrix(grad))
             return dx if len(self._in_shape) == 2 else dx.reshape(self._in_shape)
+        # densenn's layers first: one called directly since this forward must raise before the
+        # layers behind it have overwritten their gradients.
+        for layer, shape in zip(self._layers, self._layer_out_shapes):
+            if isinstance(layer, Layer):
+                layer._check_backward(shape)
         for layer in reversed(self._layers):
             grad = layer.backward(grad)
         return grad
@@ -291,6 +302,26 @@ class Sequential:
     def evaluate(self, x, y, loss, *, batch_size=None, metrics=None) -> dict[str, float]:
         """``{"loss": ..., "accuracy": ...}`` on ``(x, y)``, without touching training state."""
         return _evaluate(self, x, y, loss, batch_size=batch_size, metrics=metrics)
+
+
+def _check_distinct(layers):
+    """Refuses a layer object that appears twice, nested Sequentials included."""
+    seen = {}
+
+    def visit(layer, where):
+        if id(layer) in seen:
+            raise ValueError(
+                f"layer {where} ({layer!r}) is the same object as layer {seen[id(layer)]}: a layer keeps one "
+                "cached input and one set of gradients, so it cannot appear twice in a Sequential "
+                "(use copy.deepcopy(layer) for an independent copy)"
+            )
+        seen[id(layer)] = where
+        if isinstance(layer, Sequential):
+            for i, inner in enumerate(layer):
+                visit(inner, f"{where}.{i}")
+
+    for i, layer in enumerate(layers):
+        visit(layer, str(i))
 
 
 def _common_dtype(layers):

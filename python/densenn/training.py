@@ -186,6 +186,14 @@ class EarlyStopping(Callback):
         self.best_weights = None
         self.stopped_epoch = None
 
+    def _check_monitor(self, logged) -> None:
+        """Raises ValueError unless ``monitor`` is among the names ``logged``."""
+        if self.monitor not in logged:
+            raise ValueError(
+                f"EarlyStopping: monitor {self.monitor!r} is not among the logged values {sorted(logged)} "
+                f"(val_ values need validation_data or validation_split)"
+            )
+
     def _improved(self, value: float) -> bool:
         if self.mode == "min":
             return value < self.best - self.min_delta
@@ -194,11 +202,7 @@ class EarlyStopping(Callback):
     def on_epoch_end(self, epoch, logs=None):
         """Records an improvement (and the weights, if asked), or stops after ``patience`` epochs without."""
         logs = logs or {}
-        if self.monitor not in logs:
-            raise ValueError(
-                f"EarlyStopping: monitor {self.monitor!r} is not among the logged values {sorted(logs)} "
-                f"(val_ values need validation_data or validation_split)"
-            )
+        self._check_monitor(logs)
         value = float(logs[self.monitor])
         self.wait += 1
         if self.best_epoch is None or self._improved(value):
@@ -511,6 +515,11 @@ def fit(
     step = _optimizer(optimizer, lr, model)
     rng = np.random.default_rng(seed)
     hooks = _callbacks(callbacks)
+    logged = ["loss"] + [name for name, _ in metric_fns]
+    logged += [f"val_{name}" for name in logged] if x_val is not None else []
+    for cb in hooks:
+        if isinstance(cb, EarlyStopping):
+            cb._check_monitor(logged)  # now, not after the first epoch has trained the model
     batches = -(-n // batch_size)
 
     history = History()

@@ -38,6 +38,15 @@ std::vector<T> all_parameters(const Sequential<T>& net) {
   return out;
 }
 
+// The gradients of every Dense layer, flattened.
+template <typename T>
+std::vector<T> all_gradients(const Sequential<T>& net) {
+  std::vector<T> out;
+  for (index_t i = 0; i < net.size(); ++i)
+    if (auto* d = dynamic_cast<Dense<T>*>(&net[i])) out.insert(out.end(), d->gradients().begin(), d->gradients().end());
+  return out;
+}
+
 template <typename T>
 void check_matches_layer_by_layer() {
   Sequential<T> net = small_net<T>(), twin = small_net<T>();
@@ -101,6 +110,37 @@ void check_errors_change_nothing() {
   CHECK_THROWS_WITH(Sequential<T>().add(Dense<T>(5, 8, 0)).add(ReLU<T>()).add(Dense<T>(7, 2, 0)), ShapeError,
                     "expects 7 input features");
   CHECK_THROWS(net[net.size()], std::out_of_range);
+}
+
+// A layer called on its own since the network's forward (another batch): backward throws before
+// any layer has overwritten its gradients.
+template <typename T>
+void check_backward_checks_every_layer_first() {
+  for (index_t k : {0, 1, 2}) {
+    Sequential<T> net = small_net<T>();
+    net.forward(matrix<T>(4, 5, 50));
+    net.backward(matrix<T>(4, 3, 51));
+    const std::vector<T> grads = all_gradients(net);
+    net[k].forward(matrix<T>(2, k == 0 ? 5 : 8, 52));  // layer k now holds a batch of 2
+    CHECK_THROWS(net.backward(matrix<T>(4, 3, 53)), ShapeError);
+    CHECK(all_gradients(net) == grads);
+  }
+}
+
+TEST(backward_checks_every_layer_before_changing_any) {
+  check_backward_checks_every_layer_first<float>();
+  check_backward_checks_every_layer_first<double>();
+}
+
+TEST(a_layer_cannot_appear_twice_in_a_network) {
+  auto shared = std::make_shared<Dense<double>>(3, 3, 1);
+  Sequential<double> net;
+  net.add(shared).add(Tanh<double>());
+  CHECK_THROWS_WITH(net.add(shared), std::invalid_argument, "already layer 0");
+  CHECK(net.size() == 2);
+  Sequential<double> other;  // another network may share it
+  other.add(shared);
+  CHECK(other.size() == 1);
 }
 
 TEST(sequential_matches_layer_by_layer) {

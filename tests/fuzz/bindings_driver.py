@@ -391,9 +391,13 @@ class World:
             if src.chance(60):
                 cls = src.pick(ACTIVATIONS)
                 layers.append(cls(src.real()) if cls is dn.LeakyReLU and src.chance(50) else cls())
-        first = layers[0]
-        if src.chance(10) and first.in_features == first.out_features == widths[-1]:
-            layers.append(first)  # one layer object twice
+        if src.chance(10):  # one layer object twice: refused, since it would get wrong gradients
+            try:
+                dn.Sequential(*layers, layers[0])
+            except ValueError:
+                pass
+            else:
+                raise Finding("accepted:Sequential-layer-twice", "Sequential took one layer object twice")
         self.model = dn.Sequential(*layers)
         self.width_in, self.width_out = widths[0], widths[-1]
         self.batch = src.int_in(0, 4)

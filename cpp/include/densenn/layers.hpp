@@ -21,6 +21,10 @@ namespace densenn {
 //   Requires a training forward before it (else StateError). dy has the shape of that forward's
 //   y, dx the shape of its x; dx is overwritten, and so are the layer's parameter gradients
 //   (backward overwrites, it never accumulates).
+// check_backward(rows, cols)
+//   Throws what backward would throw for a dy of that shape, and changes nothing. Sequential
+//   checks every layer this way before the first backward, so a failing backward changes no
+//   gradient. The default checks nothing (the layer's own backward then has the last word).
 // step(lr)
 //   Plain SGD on the layer's parameters: p -= lr * grad.
 // Shapes are checked before anything is written; a call that throws changes nothing.
@@ -37,6 +41,10 @@ class Layer : public Lockable {
   virtual index_t input_cols(index_t out) const = 0;
   virtual void forward(MatrixView<T> y, MatrixView<const T> x, bool training) = 0;
   virtual void backward(MatrixView<T> dx, MatrixView<const T> dy) = 0;
+  virtual void check_backward(index_t dy_rows, index_t dy_cols) const {
+    (void)dy_rows;
+    (void)dy_cols;
+  }
   virtual void step(T lr) { (void)lr; }
   // A short lower-case name: "dense", "relu", ...
   virtual std::string kind() const = 0;
@@ -83,6 +91,7 @@ class Dense final : public Layer<T> {
   index_t input_cols(index_t) const override { return in_; }
   void forward(MatrixView<T> y, MatrixView<const T> x, bool training) override;
   void backward(MatrixView<T> dx, MatrixView<const T> dy) override;
+  void check_backward(index_t dy_rows, index_t dy_cols) const override;
   // backward without dX: fills grad_weight and grad_bias only (a first layer needs no dX).
   void backward_parameters(MatrixView<const T> dy);
   void step(T lr) override;
@@ -91,8 +100,6 @@ class Dense final : public Layer<T> {
   using Layer<T>::backward;
 
  private:
-  void check_backward(MatrixView<const T> dy) const;
-
   index_t in_, out_;
   bool has_bias_;
   std::vector<T> params_, grads_;
@@ -108,6 +115,7 @@ class Activation : public Layer<T> {
   index_t input_cols(index_t out) const override { return out; }
   void forward(MatrixView<T> y, MatrixView<const T> x, bool training) override;
   void backward(MatrixView<T> dx, MatrixView<const T> dy) override;
+  void check_backward(index_t dy_rows, index_t dy_cols) const override;
   using Layer<T>::forward;
   using Layer<T>::backward;
 

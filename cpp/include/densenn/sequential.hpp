@@ -28,7 +28,9 @@ class Sequential : public Lockable {
   Sequential& add(L&& layer) {
     return add(std::make_shared<std::decay_t<L>>(std::forward<L>(layer)));
   }
-  // Appends a shared layer (the same layer object may also be used elsewhere).
+  // Appends a shared layer: the same layer object may also be used by other networks, but not
+  // twice in this one (a layer keeps one cached input and one set of gradients), which throws
+  // std::invalid_argument and adds nothing.
   Sequential& add(std::shared_ptr<Layer<T>> layer);
 
   index_t size() const { return static_cast<index_t>(layers_.size()); }
