@@ -40,6 +40,7 @@ using index_t = std::ptrdiff_t;
 #endif
 
 inline index_t min_index(index_t a, index_t b) { return a < b ? a : b; }
+constexpr index_t KB = 8;  // rows (or columns) a packing loop reads side by side
 
 // Returns p unchanged, as something the optimiser cannot see through: a pointer advanced row by row
 // stays one register instead of sixteen precomputed offsets, whose set-up costs more than a small
@@ -148,28 +149,38 @@ template <class V>
 void pack_b(typename V::T* dst, const GemmProblem<typename V::T>& p, index_t pc, index_t kc, index_t jc, index_t nc) {
   using T = typename V::T;
   constexpr int W = V::W, NV = V::NV, NR = NV * W;
+  if (p.b_cs == 1) {  // rows of B contiguous (W in dX = dY W, X in dW = dY^T X): copy
+    // KB rows at a time: a few sequential streams for the prefetcher, and few enough lines that
+    // their 4 KiB-aligned rows don't evict each other from the cache.
+    for (index_t k0 = 0; k0 < kc; k0 += KB) {
+      const index_t k1 = min_index(kc, k0 + KB);
+      T* out = dst;
+      for (index_t js = 0; js < nc; js += NR, out += kc * NR) {
+        const index_t n = min_index(NR, nc - js);
+        for (index_t k = k0; k < k1; ++k) {
+          const T* row = p.b + (pc + k) * p.b_rs + jc + js;
+          DENSENN_UNROLL for (int v = 0; v < NV; ++v) {
+            const int lanes = lanes_left(n, v, W);
+            const T* s = row + v * W;
+            V::store(out + k * NR + v * W, lanes == W ? V::load(s) : lanes > 0 ? V::load_n(s, lanes) : V::zero());
+          }
+        }
+      }
+    }
+    return;
+  }
   for (index_t js = 0; js < nc; js += NR, dst += kc * NR) {
     const index_t n = min_index(NR, nc - js);
     const T* src = p.b + pc * p.b_rs + (jc + js) * p.b_cs;
-    if (p.b_cs == 1) {  // rows of B contiguous (W in dX = dY W, X in dW = dY^T X): copy
-      for (index_t k = 0; k < kc; ++k) {
-        DENSENN_UNROLL for (int v = 0; v < NV; ++v) {
-          const int lanes = lanes_left(n, v, W);
-          const T* s = src + k * p.b_rs + v * W;
-          V::store(dst + k * NR + v * W, lanes == W ? V::load(s) : lanes > 0 ? V::load_n(s, lanes) : V::zero());
-        }
-      }
-    } else {
-      index_t k = 0;
-      if (p.b_rs == 1 && W > 1) {  // columns of B contiguous (W^T in Y = X W^T): transpose blocks
-        for (; k + W <= kc; k += W) {
-          for (int v = 0; v < NV; ++v)
-            V::transpose(src + index_t(v) * W * p.b_cs + k, p.b_cs, lanes_left(n, v, W), dst + k * NR + v * W, NR, W);
-        }
-      }
-      for (; k < kc; ++k)
-        for (index_t j = 0; j < NR; ++j) dst[k * NR + j] = j < n ? src[k * p.b_rs + j * p.b_cs] : T(0);
+    index_t k = 0;
+    if (p.b_rs == 1 && W > 1) {  // columns of B contiguous (W^T in Y = X W^T): transpose blocks,
+      for (int v = 0; v < NV; ++v)  // one vector of columns at a time (W rows read side by side)
+        for (index_t kk = 0; kk + W <= kc; kk += W)
+          V::transpose(src + index_t(v) * W * p.b_cs + kk, p.b_cs, lanes_left(n, v, W), dst + kk * NR + v * W, NR, W);
+      k = kc / W * W;
     }
+    for (; k < kc; ++k)
+      for (index_t j = 0; j < NR; ++j) dst[k * NR + j] = j < n ? src[k * p.b_rs + j * p.b_cs] : T(0);
   }
 }
 
@@ -178,13 +189,22 @@ template <class V>
 void pack_a(typename V::T* dst, const GemmProblem<typename V::T>& p, index_t ic, index_t mc, index_t pc, index_t kc) {
   using T = typename V::T;
   constexpr int W = V::W, MR = V::MR;
+  if (MR <= W && W > 1 && p.a_rs == 1) {  // columns of A contiguous (dY^T in dW = dY^T X): copy
+    for (index_t k0 = 0; k0 < kc; k0 += KB) {  // KB columns at a time, as in pack_b
+      const index_t k1 = min_index(kc, k0 + KB);
+      T* out = dst;
+      for (index_t is = 0; is < mc; is += MR, out += kc * MR) {
+        const int m = int(min_index(MR, mc - is));
+        for (index_t k = k0; k < k1; ++k) V::store_n(out + k * MR, V::load_n(p.a + ic + is + (pc + k) * p.a_cs, m), MR);
+      }
+    }
+    return;
+  }
   for (index_t is = 0; is < mc; is += MR, dst += kc * MR) {
     const int m = int(min_index(MR, mc - is));
     const T* src = p.a + (ic + is) * p.a_rs + pc * p.a_cs;
     index_t k = 0;
-    if (MR <= W && W > 1 && p.a_rs == 1) {  // columns of A contiguous (dY^T in dW = dY^T X): copy
-      for (; k < kc; ++k) V::store_n(dst + k * MR, V::load_n(src + k * p.a_cs, m), MR);
-    } else if (MR <= W && W > 1 && p.a_cs == 1) {  // rows of A contiguous (X, dY): transpose blocks
+    if (MR <= W && W > 1 && p.a_cs == 1) {  // rows of A contiguous (X, dY): transpose blocks
       for (; k + W <= kc; k += W) V::transpose(src + k, p.a_rs, m, dst + k * MR, MR, MR);
     }
     for (; k < kc; ++k)
