@@ -18,4 +18,8 @@ bool dense_forward_stack(const DenseStep<T>* steps, int count, const T* x, index
 template <typename T>
 void dense_forward_act(T* y, const T* x, const T* w, const T* b, index_t batch, index_t in, index_t out, bool relu);
 
+// dst[k] = src[k] for k < n, over the threads when n is large (the layers' cached inputs).
+template <typename T>
+void copy(T* dst, const T* src, index_t n);
+
 }  // namespace densenn::detail

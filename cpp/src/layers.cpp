@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "densenn/kernels.hpp"
+#include "kernels_internal.hpp"
 
 namespace densenn {
 
@@ -96,7 +97,7 @@ void Dense<T>::forward(MatrixView<T> y, MatrixView<const T> x, bool training) {
   check_same_shape("Dense forward output", y.rows(), y.cols(), x.rows(), out_);
   if (training) {
     input_.resize(x.rows(), x.cols());
-    std::copy(x.data(), x.data() + x.size(), input_.data());
+    detail::copy(input_.data(), x.data(), x.size());
     has_input_ = true;
   }
   dense_forward(y.data(), x.data(), params_.data(), bias(), x.rows(), in_, out_);
@@ -137,7 +138,7 @@ void Activation<T>::forward(MatrixView<T> y, MatrixView<const T> x, bool trainin
   if (training) {
     MatrixView<const T> keep = caches_input() ? x : MatrixView<const T>(y);
     cache_.resize(keep.rows(), keep.cols());
-    std::copy(keep.data(), keep.data() + keep.size(), cache_.data());
+    detail::copy(cache_.data(), keep.data(), keep.size());
     has_cache_ = true;
   }
 }

@@ -65,6 +65,11 @@ std::vector<T> absolute(const std::vector<T>& v) {
 }
 
 template <typename T>
+bool same_bits(const std::vector<T>& a, const std::vector<T>& b) {  // (memcmp on an empty vector's null data is UB)
+  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0);
+}
+
+template <typename T>
 void check_shape(index_t batch, index_t in, index_t out) {
   const std::string shape = std::to_string(batch) + ", " + std::to_string(in) + ", " + std::to_string(out);
   const auto x = naive::values<T>(batch * in, 1), w = naive::values<T>(out * in, 2);
@@ -212,6 +217,46 @@ TEST(fast_kernels_bitwise_identical_for_any_thread_count) {
   const int saved = dn::get_num_threads();
   check_thread_counts<float>();
   check_thread_counts<double>();
+  dn::set_num_threads(saved);
+}
+
+// The elementwise kernels, the bias gradient and the losses over 300000 values (enough to be split
+// over threads), concatenated, with `threads` threads.
+template <typename T>
+std::vector<T> elementwise_outputs(int threads) {
+  dn::set_num_threads(threads);
+  const index_t rows = 600, cols = 500, n = rows * cols;
+  const auto x = naive::values<T>(n, 12), dy = naive::values<T>(n, 13), y = naive::values<T>(n, 14);
+  std::vector<T> all;
+  std::vector<T> out(n);
+  const auto keep = [&] { all.insert(all.end(), out.begin(), out.end()); };
+  dn::relu_forward(out.data(), x.data(), n), keep();
+  dn::relu_backward(out.data(), dy.data(), x.data(), n), keep();
+  dn::leaky_relu_forward(out.data(), x.data(), T(0.1), n), keep();
+  dn::leaky_relu_backward(out.data(), dy.data(), x.data(), T(0.1), n), keep();
+  dn::sigmoid_forward(out.data(), x.data(), n), keep();
+  dn::sigmoid_backward(out.data(), dy.data(), y.data(), n), keep();
+  dn::tanh_forward(out.data(), x.data(), n), keep();
+  dn::tanh_backward(out.data(), dy.data(), y.data(), n), keep();
+  dn::mse_loss_backward(out.data(), x.data(), y.data(), n), keep();
+  std::vector<T> p = x;
+  dn::sgd_update(p.data(), dy.data(), T(0.25), n);
+  all.insert(all.end(), p.begin(), p.end());
+  std::vector<T> db(cols);
+  dn::dense_backward_bias(db.data(), dy.data(), rows, cols);
+  all.insert(all.end(), db.begin(), db.end());
+  all.push_back(dn::mse_loss_forward(x.data(), y.data(), n));
+  return all;
+}
+
+TEST(elementwise_kernels_bitwise_identical_for_any_thread_count) {
+  const int saved = dn::get_num_threads();
+  const auto one = elementwise_outputs<float>(1);
+  const auto one_d = elementwise_outputs<double>(1);
+  for (int threads : {2, 3}) {
+    CHECK(same_bits(one, elementwise_outputs<float>(threads)));
+    CHECK(same_bits(one_d, elementwise_outputs<double>(threads)));
+  }
   dn::set_num_threads(saved);
 }
 
