@@ -6,6 +6,7 @@
 #include <string>
 
 #include "densenn/kernels.hpp"
+#include "kernels_internal.hpp"
 
 namespace densenn {
 
@@ -27,7 +28,7 @@ void check_classes(index_t rows, index_t classes) {
 template <typename T>
 void copy_into(Matrix<T>& dst, MatrixView<const T> src) {
   dst.resize(src.rows(), src.cols());
-  std::copy(src.data(), src.data() + src.size(), dst.data());
+  detail::copy(dst.data(), src.data(), src.size());
 }
 
 template <typename T>
