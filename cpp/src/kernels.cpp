@@ -79,6 +79,7 @@ template <typename T>
 void gemm(const detail::GemmProblem<T>& p) {
   if (p.m <= 0 || p.n <= 0) return;
   const detail::IsaKernels<T>& kernels = isa<T>();
+  if (p.k == 0) return kernels.gemm(p, 0, p.m, 0, p.n, nullptr);  // C = bias (relu): A and B, maybe null, unread
   const double work = double(p.m) * double(p.n) * double(std::max<index_t>(p.k, 1));
   if (p.m <= kDirectRows && p.b_cs == 1) {  // a few rows: B read in place, columns split
     const index_t unit = 4 * kernels.lanes;  // gemm_rows' block of columns

@@ -131,6 +131,7 @@ TEST(fast_dense_kernels_match_naive_at_every_simd_level) {
   const index_t shapes[][3] = {
       // ones, primes, empty batches
       {1, 1, 1}, {1, 5, 3}, {4, 1, 6}, {5, 6, 1}, {7, 13, 11}, {13, 7, 17}, {0, 4, 3}, {0, 1, 1}, {2, 3, 2},
+      {0, 100, 2},  // an empty batch through the unpacked product: no offset to X's null data
       // batch-1 inference of the benchmark's small nets, and their training shapes
       {1, 16, 64}, {1, 64, 64}, {1, 64, 1}, {32, 64, 32}, {32, 32, 10},
       // around the register tiles: rows 5..13, columns 15..33, SIMD widths 4, 8, 16
