@@ -9,6 +9,7 @@
 #include "densenn/densenn.hpp"
 #include "kernels_internal.hpp"
 #include "naive.hpp"
+#include "test_data.hpp"
 
 namespace {
 std::atomic<long> allocations{0};
@@ -55,20 +56,13 @@ void operator delete(void* p, std::size_t, std::align_val_t) noexcept { aligned_
 void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { aligned_free(p); }
 
 using namespace densenn;
+using testing::matrix;
 
 template <typename F>
 long allocations_during(F&& f) {
   const long before = allocations.load();
   f();
   return allocations.load() - before;
-}
-
-template <typename T>
-Matrix<T> matrix(index_t rows, index_t cols, std::uint64_t seed) {
-  Matrix<T> m(rows, cols);
-  const auto v = naive::values<T>(rows * cols, seed);
-  std::copy(v.begin(), v.end(), m.data());
-  return m;
 }
 
 TEST(the_counter_sees_allocations) {

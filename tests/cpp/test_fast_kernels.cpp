@@ -18,11 +18,13 @@
 #include "kernels_naive.hpp"
 #include "naive.hpp"
 #include "simd.hpp"
+#include "test_data.hpp"
 
 namespace dn = densenn;
 using dn::index_t;
 using dn::detail::SimdLevel;
 using Real = long double;
+using testing::same_bits;
 
 const SimdLevel kLevels[] = {SimdLevel::scalar, SimdLevel::avx2, SimdLevel::avx512};
 
@@ -62,11 +64,6 @@ std::vector<T> absolute(const std::vector<T>& v) {
   std::vector<T> a(v.size());
   for (std::size_t i = 0; i < v.size(); ++i) a[i] = std::fabs(v[i]);
   return a;
-}
-
-template <typename T>
-bool same_bits(const std::vector<T>& a, const std::vector<T>& b) {  // (memcmp on an empty vector's null data is UB)
-  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0);
 }
 
 template <typename T>

@@ -5,27 +5,17 @@
 #include "check.hpp"
 #include "densenn/densenn.hpp"
 #include "naive.hpp"
+#include "test_data.hpp"
 
 using namespace densenn;
+using testing::matrix;
+using testing::same_bits;
 using naive::Real;
 
 template <typename T>
 constexpr long double tol = std::is_same_v<T, float> ? 1e-5L : 1e-12L;
 template <typename T>
 const std::string type_name = std::is_same_v<T, float> ? "float" : "double";
-
-template <typename T>
-Matrix<T> matrix(index_t rows, index_t cols, std::uint64_t seed, double lo = -1, double hi = 1) {
-  Matrix<T> m(rows, cols);
-  const auto v = naive::values<T>(rows * cols, seed, lo, hi);
-  std::copy(v.begin(), v.end(), m.data());
-  return m;
-}
-
-template <typename T>
-bool same_bits(const T* a, const T* b, std::size_t n) {
-  return std::memcmp(a, b, n * sizeof(T)) == 0;
-}
 
 template <typename T>
 void check_dense_layer(bool bias) {

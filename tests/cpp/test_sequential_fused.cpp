@@ -10,21 +10,11 @@
 #include "check.hpp"
 #include "densenn/densenn.hpp"
 #include "naive.hpp"
+#include "test_data.hpp"
 
 using namespace densenn;
-
-template <typename T>
-Matrix<T> matrix(index_t rows, index_t cols, std::uint64_t seed) {
-  Matrix<T> m(rows, cols);
-  const auto v = naive::values<T>(rows * cols, seed);
-  std::copy(v.begin(), v.end(), m.data());
-  return m;
-}
-
-template <typename T>
-bool same_bits(MatrixView<const T> a, MatrixView<const T> b) {
-  return a.rows() == b.rows() && a.cols() == b.cols() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
-}
+using testing::matrix;
+using testing::same_bits;
 
 // Layer kinds by letter: D(ense), R(eLU), T(anh), S(igmoid). Dense sizes come from `widths`.
 template <typename T>
