@@ -273,6 +273,9 @@ def test_callback_hooks_run_in_order(rng):
     calls = []
 
     class Recorder(dn.Callback):
+        def set_params(self, params):
+            calls.append(("params", params))
+
         def on_train_begin(self, logs=None):
             calls.append(("begin", self.model is model))
 
@@ -289,6 +292,7 @@ def test_callback_hooks_run_in_order(rng):
     model.fit(x, y, loss="cross_entropy", epochs=2, progress=False, callbacks=[Recorder()])
     keys = ["accuracy", "loss"]
     assert calls == [
+        ("params", {"epochs": 2, "batch_size": 32, "samples": 20, "metrics": ["loss", "accuracy"]}),
         ("begin", True),
         ("epoch", 0),
         ("end", 0, keys),

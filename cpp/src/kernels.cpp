@@ -62,7 +62,7 @@ T* workspace(index_t elements) {
 // rounded-up sizes are bounded without a division, which costs as much as a small layer.
 template <typename T>
 T* gemm_workspace(const detail::IsaKernels<T>& kernels, index_t rows, index_t cols, index_t k) {
-  const index_t kc = std::min(kernels.kc, std::max<index_t>(k, 1));
+  const index_t kc = std::min(kernels.kc, k);
   return workspace<T>(kc * (std::min(kernels.nc, cols + kernels.nr - 1) + std::min(kernels.mc, rows + kernels.mr - 1)));
 }
 
@@ -80,7 +80,7 @@ void gemm(const detail::GemmProblem<T>& p) {
   if (p.m <= 0 || p.n <= 0) return;
   const detail::IsaKernels<T>& kernels = isa<T>();
   if (p.k == 0) return kernels.gemm(p, 0, p.m, 0, p.n, nullptr);  // C = bias (relu): A and B, maybe null, unread
-  const double work = double(p.m) * double(p.n) * double(std::max<index_t>(p.k, 1));
+  const double work = double(p.m) * double(p.n) * double(p.k);
   if (p.m <= kDirectRows && p.b_cs == 1) {  // a few rows: B read in place, columns split
     const index_t unit = 4 * kernels.lanes;  // gemm_rows' block of columns
     if (work < 2 * detail::kMinWorkPerThread) return kernels.gemm_rows(p, 0, p.n);

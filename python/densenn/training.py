@@ -123,6 +123,13 @@ class Callback:
     """
 
     model = None
+    params: dict = {}
+
+    def set_params(self, params: dict) -> None:
+        """Called by ``fit`` before anything else with its settings: ``epochs``, ``batch_size``,
+        ``samples`` and ``metrics`` (the names every epoch's logs will hold). Raising here stops
+        ``fit`` before the model changes."""
+        self.params = params
 
     def set_model(self, model) -> None:
         """Called by ``fit`` before training with the model it trains."""
@@ -185,6 +192,11 @@ class EarlyStopping(Callback):
         self.best_epoch = None
         self.best_weights = None
         self.stopped_epoch = None
+
+    def set_params(self, params: dict) -> None:
+        """Checks the monitor against the names ``fit`` will log, before the model changes."""
+        super().set_params(params)
+        self._check_monitor(params["metrics"])
 
     def _check_monitor(self, logged) -> None:
         """Raises ValueError unless ``monitor`` is among the names ``logged``."""
@@ -517,9 +529,9 @@ def fit(
     hooks = _callbacks(callbacks)
     logged = ["loss"] + [name for name, _ in metric_fns]
     logged += [f"val_{name}" for name in logged] if x_val is not None else []
+    params = {"epochs": epochs, "batch_size": batch_size, "samples": n, "metrics": logged}
     for cb in hooks:
-        if isinstance(cb, EarlyStopping):
-            cb._check_monitor(logged)  # now, not after the first epoch has trained the model
+        cb.set_params(params)
     batches = -(-n // batch_size)
 
     history = History()
@@ -566,5 +578,5 @@ def fit(
         bar.close()
     for cb in hooks:
         cb.on_train_end(dict(logs))
-    history.params = {"epochs": epochs, "batch_size": batch_size, "samples": n}
+    history.params = params
     return history
