@@ -186,9 +186,10 @@ constexpr index_t kChunk = 4096;
 constexpr double kMemoryBound = 4.0, kTranscendental = 16.0;
 
 template <typename F>
-void elementwise(index_t n, double cost, F&& f) {
+void elementwise(index_t n, double cost, const F& f) {
   detail::parallel_for((n + kChunk - 1) / kChunk, cost * double(n), [&](index_t first, index_t last) {
-    f(first * kChunk, std::min(n, last * kChunk));
+    F local = f;  // a copy no store can alias: its pointers stay in registers and the loop vectorizes
+    local(first * kChunk, std::min(n, last * kChunk));
   });
 }
 
@@ -224,7 +225,10 @@ void relu_forward(T* y, const T* x, index_t n) {
 template <typename T>
 void relu_backward(T* dx, const T* dy, const T* x, index_t n) {
   elementwise(n, kMemoryBound, [=](index_t begin, index_t end) {
-    for (index_t k = begin; k < end; ++k) dx[k] = x[k] > T(0) ? dy[k] : T(0);
+    for (index_t k = begin; k < end; ++k) {
+      const T g = dy[k];  // read whatever x is: a select, not a branch the sign of x would mispredict
+      dx[k] = x[k] > T(0) ? g : T(0);
+    }
   });
 }
 
