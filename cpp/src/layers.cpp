@@ -37,6 +37,12 @@ void check_same_shape(const char* what, index_t rows, index_t cols, index_t want
                      shape_string(rows, cols));
 }
 
+// Whether v is the whole of m (written there through an input_slot): nothing to copy.
+template <typename T>
+bool holds(const Matrix<T>& m, MatrixView<const T> v) {
+  return v.data() == m.data() && v.rows() == m.rows() && v.cols() == m.cols();
+}
+
 }  // namespace
 
 // ---- Layer --------------------------------------------------------------------------------------
@@ -96,8 +102,10 @@ void Dense<T>::forward(MatrixView<T> y, MatrixView<const T> x, bool training) {
   output_cols(x.cols());
   check_same_shape("Dense forward output", y.rows(), y.cols(), x.rows(), out_);
   if (training) {
-    input_.resize(x.rows(), x.cols());
-    detail::copy(input_.data(), x.data(), x.size());
+    if (!holds(input_, x)) {
+      input_.resize(x.rows(), x.cols());
+      detail::copy(input_.data(), x.data(), x.size());
+    }
     has_input_ = true;
   }
   dense_forward(y.data(), x.data(), params_.data(), bias(), x.rows(), in_, out_);
@@ -137,8 +145,10 @@ void Activation<T>::forward(MatrixView<T> y, MatrixView<const T> x, bool trainin
   apply(y, x);
   if (training) {
     MatrixView<const T> keep = caches_input() ? x : MatrixView<const T>(y);
-    cache_.resize(keep.rows(), keep.cols());
-    detail::copy(cache_.data(), keep.data(), keep.size());
+    if (!holds(cache_, keep)) {
+      cache_.resize(keep.rows(), keep.cols());
+      detail::copy(cache_.data(), keep.data(), keep.size());
+    }
     has_cache_ = true;
   }
 }

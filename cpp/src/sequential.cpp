@@ -26,6 +26,7 @@ Sequential<T>& Sequential<T>::add(std::shared_ptr<Layer<T>> layer) {
   // Room first, so that nothing after the width check can throw and leave the layer half-added.
   layers_.reserve(layers_.size() + 1);
   dense_.reserve(dense_.size() + 1);
+  activation_.reserve(activation_.size() + 1);
   relu_.reserve(relu_.size() + 1);
   layer_mutexes_.reserve(layer_mutexes_.size() + 1);
   if (auto* dense = dynamic_cast<Dense<T>*>(layer.get())) {
@@ -45,6 +46,7 @@ Sequential<T>& Sequential<T>::add(std::shared_ptr<Layer<T>> layer) {
   dense_stack_ = dense_stack_ && (dynamic_cast<Dense<T>*>(layer.get()) || relu_after_dense) &&
                  layers_.size() < kMaxStack;
   dense_.push_back(dynamic_cast<Dense<T>*>(layer.get()));
+  activation_.push_back(dynamic_cast<Activation<T>*>(layer.get()));
   relu_.push_back(dynamic_cast<ReLU<T>*>(layer.get()) != nullptr);
   layers_.push_back(std::move(layer));
   return *this;
@@ -91,6 +93,7 @@ MatrixView<const T> Sequential<T>::run(MatrixView<const T> x, bool training, std
   }
   const std::size_t count = layers_.size();
   outputs.resize(count);
+  if (training) trained_.resize(count);
   if (!training && dense_stack_ && count > 0) {
     // Only Dense layers (and ReLUs fused into them): a small batch goes through all of them in
     // one kernel call, when dense_forward_stack takes it.
@@ -120,11 +123,32 @@ MatrixView<const T> Sequential<T>::run(MatrixView<const T> x, bool training, std
       in = y.view();
       continue;
     }
-    outputs[i].resize(in.rows(), layers_[i]->output_cols(in.cols()));
-    layers_[i]->forward(outputs[i].view(), in, training);
-    in = outputs[i].view();
+    const index_t cols = layers_[i]->output_cols(in.cols());
+    MatrixView<T> y;
+    if (training) {
+      y = training_output(i, in.rows(), cols);
+    } else {
+      outputs[i].resize(in.rows(), cols);
+      y = outputs[i].view();
+    }
+    layers_[i]->forward(y, in, training);
+    in = y;
+    if (training) trained_[i] = in;
   }
   return in;
+}
+
+// Where layer i writes its training output: straight into the next layer's input cache when that
+// layer keeps one (Dense, ReLU, LeakyReLU), so that it need not copy its input; else into this
+// network's own buffer (always so for the last layer, whose output the caller gets).
+template <typename T>
+MatrixView<T> Sequential<T>::training_output(std::size_t i, index_t rows, index_t cols) {
+  if (i + 1 < layers_.size()) {
+    if (Dense<T>* next = dense_[i + 1]) return next->input_slot(rows, cols);
+    if (Activation<T>* next = activation_[i + 1]; next && next->caches_input()) return next->input_slot(rows, cols);
+  }
+  train_outputs_[i].resize(rows, cols);
+  return train_outputs_[i].view();
 }
 
 template <typename T>
@@ -156,14 +180,14 @@ template <typename T>
 MatrixView<const T> Sequential<T>::backward_unlocked(MatrixView<const T> dy, bool need_input_grad) {
   if (!has_forward_) throw StateError("Sequential backward called before forward");
   if (layers_.empty()) return dy;
-  const Matrix<T>& out = train_outputs_.back();
+  const MatrixView<const T> out = trained_.back();
   if (dy.rows() != out.rows() || dy.cols() != out.cols())
     throw ShapeError("Sequential backward: expected grad of shape " + shape_string(out.rows(), out.cols()) +
                      ", got " + shape_string(dy.rows(), dy.cols()));
   // Every layer first: one called directly since this network's forward (another batch) must
   // throw before the layers behind it have overwritten their gradients.
   for (std::size_t k = 0; k < layers_.size(); ++k)
-    layers_[k]->check_backward(train_outputs_[k].rows(), train_outputs_[k].cols());
+    layers_[k]->check_backward(trained_[k].rows(), trained_[k].cols());
   MatrixView<const T> grad = dy;
   for (std::size_t k = layers_.size(); k-- > 0;) {
     Layer<T>& layer = *layers_[k];

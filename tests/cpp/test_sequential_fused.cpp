@@ -129,3 +129,28 @@ TEST(sequential_shape_errors_change_nothing) {
   CHECK(net.backward(matrix<double>(2, 2, 10)).rows() == 2);
   CHECK_THROWS(net[3], std::out_of_range);
 }
+
+// A training forward writes each layer's output straight into the next layer's input cache; the
+// caches are the layers' own, so a smaller batch after a larger one, or another network sharing
+// a layer in between, leaves every backward with the inputs of its layers' last forward.
+TEST(sequential_outputs_in_the_layers_caches_follow_each_forward) {
+  const std::vector<index_t> widths{6, 9, 4};
+  auto layers = make_layers<float>("DRDR", widths);
+  Sequential<float> net, other;
+  for (auto& layer : layers) net.add(layer);
+  other.add(std::make_shared<Dense<float>>(3, 6, 5)).add(layers[0]);  // shares the first Dense
+  auto loose = make_layers<float>("DRDR", widths);
+  net.forward(matrix<float>(8, 6, 21));
+  const Matrix<float> x = matrix<float>(3, 6, 22), dy = matrix<float>(3, 4, 23);
+  net.forward(x);
+  other.forward(matrix<float>(3, 3, 24));  // layers[0] now caches other's hidden output
+  std::vector<Matrix<float>> acts{x};
+  for (auto& layer : loose) acts.push_back(layer->forward(acts.back()));
+  loose[0]->forward(other[0].forward(matrix<float>(3, 3, 24), false));
+  Matrix<float> g = dy;
+  for (std::size_t k = loose.size(); k-- > 0;) g = loose[k]->backward(g);
+  CHECK(same_bits<float>(net.backward(dy), g));
+  for (std::size_t i : {0, 2})
+    CHECK(dynamic_cast<Dense<float>&>(net[index_t(i)]).gradients() ==
+          dynamic_cast<Dense<float>*>(loose[i].get())->gradients());
+}

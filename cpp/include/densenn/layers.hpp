@@ -100,6 +100,15 @@ class Dense final : public Layer<T> {
   using Layer<T>::backward;
 
  private:
+  template <typename>
+  friend class Sequential;
+  // The input cache, shaped (rows, cols), for the layer before this one to write its training
+  // output into: forward() then finds x already in place and keeps it without a copy.
+  MatrixView<T> input_slot(index_t rows, index_t cols) {
+    input_.resize(rows, cols);
+    return input_.view();
+  }
+
   index_t in_, out_;
   bool has_bias_;
   std::vector<T> params_, grads_;
@@ -127,6 +136,15 @@ class Activation : public Layer<T> {
   virtual void apply_backward(MatrixView<T> dx, MatrixView<const T> dy, MatrixView<const T> cached) const = 0;
 
  private:
+  template <typename>
+  friend class Sequential;
+  // As Dense::input_slot, for an activation that caches its input (an empty view otherwise).
+  MatrixView<T> input_slot(index_t rows, index_t cols) {
+    if (!caches_input()) return {};
+    cache_.resize(rows, cols);
+    return cache_.view();
+  }
+
   Matrix<T> cache_;
   bool has_cache_ = false;
 };

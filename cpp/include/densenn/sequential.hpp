@@ -96,6 +96,7 @@ class Sequential : public Lockable {
   };
 
   MatrixView<const T> run(MatrixView<const T> x, bool training, std::vector<Matrix<T>>& outputs);
+  MatrixView<T> training_output(std::size_t i, index_t rows, index_t cols);
   MatrixView<const T> forward_unlocked(MatrixView<const T> x);
   MatrixView<const T> backward_unlocked(MatrixView<const T> dy, bool need_input_grad);
   void step_unlocked(T lr);
@@ -105,6 +106,7 @@ class Sequential : public Lockable {
   // Looked up once in add(), not on every call: layers_[i] as a Dense (or null), and whether it is
   // a ReLU (predict fuses a Dense and the ReLU after it into one pass).
   std::vector<Dense<T>*> dense_;
+  std::vector<Activation<T>*> activation_;
   std::vector<unsigned char> relu_;
   bool widths_fixed_ = true;  // every layer a Dense or an activation: add() checked the widths
   bool dense_stack_ = true;   // every layer a Dense, or a ReLU right after one: predict can run
@@ -112,7 +114,8 @@ class Sequential : public Lockable {
   std::optional<index_t> width_;        // the width leaving the last layer, when known
   std::optional<index_t> in_features_;  // the width the network expects, when known
   bool width_known_ = true;             // false once a layer of unknown width was added
-  std::vector<Matrix<T>> train_outputs_, predict_outputs_;  // each layer's output
+  std::vector<Matrix<T>> train_outputs_, predict_outputs_;  // each layer's output (see training_output)
+  std::vector<MatrixView<const T>> trained_;                // where the last training forward left each
   Matrix<T> grad_[2];                   // backward ping-pongs between these
   Matrix<T> loss_grad_;                 // dE/doutput inside train_step
   bool has_forward_ = false;
