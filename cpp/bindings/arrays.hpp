@@ -19,9 +19,10 @@ template <typename T>
 using CArray = py::array_t<T, py::array::c_style>;
 
 // Kernels may use aligned loads: an array built over an odd byte offset is refused, not misread.
+// An empty one is never read (and NumPy calls it aligned wherever it starts).
 template <typename T>
 void check_aligned(const CArray<T>& a, const char* name) {
-  if (reinterpret_cast<std::uintptr_t>(a.data()) % alignof(T) != 0)
+  if (a.size() != 0 && reinterpret_cast<std::uintptr_t>(a.data()) % alignof(T) != 0)
     throw ShapeError(std::string(name) + " is not aligned for its dtype; pass a copy (np.require(a, requirements='A'))");
 }
 
