@@ -48,9 +48,13 @@ struct IsaKernels {
   std::ptrdiff_t kc, mc, nc;   // cache blocks (see gemm_impl.hpp)
   int lanes;                   // SIMD width in T: dot_forward's unit of output columns
   // C[i0:i1, j0:j1] of the problem over all of k. `work` is a 64-byte aligned buffer of at least
-  // min(kc, k) * (min(nc, j1 - j0 + nr - 1) + min(mc, i1 - i0 + mr - 1)) values.
+  // min(kc, k) * (min(nc, j1 - j0 + nr - 1) + min(mc, i1 - i0 + mr - 1)) values. `apacked`, when
+  // not null, holds all of A as pack_a_all leaves it (then i0 == 0), and A is not packed again.
   void (*gemm)(const GemmProblem<T>& p, std::ptrdiff_t i0, std::ptrdiff_t i1, std::ptrdiff_t j0, std::ptrdiff_t j1,
-               T* work);
+               T* work, const T* apacked);
+  // Rows [i0, i1) of A (i0 a multiple of mr), every k block, packed into dst, which holds
+  // (m rounded up to mr) * k values: what gemm's `apacked` reads.
+  void (*pack_a_all)(const GemmProblem<T>& p, T* dst, std::ptrdiff_t i0, std::ptrdiff_t i1);
   // The same product for a few rows of C when the rows of B are contiguous (b_cs == 1), without
   // packing: C[i, j0:j1] for i < m, each element the same sequential sum as gemm gives it.
   void (*gemm_rows)(const GemmProblem<T>& p, std::ptrdiff_t j0, std::ptrdiff_t j1);

@@ -22,6 +22,10 @@
 //             micro-kernel: an MR x NR tile of C held in MR * NV vector registers, updated by one
 //             rank-1 product per k (NV vector loads of B, MR broadcasts of A, MR * NV fmas)
 //
+// A product big enough for several threads packs all of A once beforehand (pack_a_all, the
+// threads sharing the rows), then splits C's columns between the threads, which skip "pack A":
+// otherwise every column block of every thread would pack the same A again.
+//
 // Packing turns any layout of A and B (the three products of a dense layer read W, X and dY
 // transposed or not) into the unit-stride streams the micro-kernel wants, and keeps them in cache.
 // Edges are zero-padded in the packed buffers and stored with masks, so every tile runs the same
@@ -212,10 +216,26 @@ void pack_a(typename V::T* dst, const GemmProblem<typename V::T>& p, index_t ic,
   }
 }
 
-// ---- the blocked product --------------------------------------------------------------------------
-// C[i0:i1, j0:j1] = (A B)[i0:i1, j0:j1] (+ bias, relu): see the blocking scheme at the top.
+// All of A's rows [i0, i1) (i0 a multiple of MR), every k block, into `dst` laid out for gemm's
+// `apacked`: k block pc at dst + pc * rows_pad (rows_pad: p.m rounded up to MR), inside it the
+// rows' slivers one after the other, as pack_a writes them.
 template <class V>
-void gemm(const GemmProblem<typename V::T>& p, index_t i0, index_t i1, index_t j0, index_t j1, typename V::T* work) {
+void pack_a_all(const GemmProblem<typename V::T>& p, typename V::T* dst, index_t i0, index_t i1) {
+  constexpr int MR = V::MR;
+  const index_t rows_pad = (p.m + MR - 1) / MR * MR;
+  for (index_t pc = 0; pc < p.k; pc += V::KC) {
+    const index_t kc = min_index(V::KC, p.k - pc);
+    pack_a<V>(dst + pc * rows_pad + i0 * kc, p, i0, i1 - i0, pc, kc);
+  }
+}
+
+// ---- the blocked product --------------------------------------------------------------------------
+// C[i0:i1, j0:j1] = (A B)[i0:i1, j0:j1] (+ bias, relu): see the blocking scheme at the top. With
+// `apacked` (all of A packed by pack_a_all, once for every thread and column block; i0 == 0) the
+// slivers of A are read from there instead of being packed again.
+template <class V>
+void gemm(const GemmProblem<typename V::T>& p, index_t i0, index_t i1, index_t j0, index_t j1, typename V::T* work,
+          const typename V::T* apacked) {
   using T = typename V::T;
   constexpr int MR = V::MR, NR = V::NV * V::W;
   constexpr index_t KC = V::KC, MC = V::MC, NC = V::NC;
@@ -237,12 +257,16 @@ void gemm(const GemmProblem<typename V::T>& p, index_t i0, index_t i1, index_t j
       pack_b<V>(bpack, p, pc, kc, jc, nc);
       for (index_t ic = i0; ic < i1; ic += MC) {
         const index_t mc = min_index(MC, i1 - ic);
-        pack_a<V>(apack, p, ic, mc, pc, kc);
+        const T* ablock = apack;
+        if (apacked)
+          ablock = apacked + pc * ((p.m + MR - 1) / MR * MR) + ic * kc;
+        else
+          pack_a<V>(apack, p, ic, mc, pc, kc);
         for (index_t ir = 0; ir < mc; ir += MR) {
           const int m = int(min_index(MR, mc - ir));
           for (index_t jr = 0; jr < nc; jr += NR) {
             const int n = int(min_index(NR, nc - jr));
-            tile<V>(kc, apack + ir * kc, bpack + jr * kc, p.c + (ic + ir) * p.ldc + jc + jr, p.ldc, m, n,
+            tile<V>(kc, ablock + ir * kc, bpack + jr * kc, p.c + (ic + ir) * p.ldc + jc + jr, p.ldc, m, n,
                     p.bias ? p.bias + jc + jr : nullptr, p.relu, first, last);
           }
         }
@@ -455,6 +479,6 @@ constexpr IsaKernels<typename V::T> make_kernels() {
   static_assert(V::KC * (V::NC + V::MC) * index_t(sizeof(typename V::T)) <= (index_t(1) << 20),
                 "packed blocks must fit the 1 MiB per-thread scratch buffer (parallel.hpp)");
   static_assert(V::MC % V::MR == 0 && V::NC % (V::NV * V::W) == 0, "cache blocks are whole tiles");
-  return {V::MR, V::NV * V::W, V::KC, V::MC, V::NC, V::W, &gemm<V>, &gemm_rows<V>, &sgd<V>, &dot_forward<V>,
-          &dot_forward_stack<V>};
+  return {V::MR, V::NV * V::W, V::KC, V::MC, V::NC, V::W, &gemm<V>, &pack_a_all<V>, &gemm_rows<V>, &sgd<V>,
+          &dot_forward<V>, &dot_forward_stack<V>};
 }

@@ -66,6 +66,13 @@ T* gemm_workspace(const detail::IsaKernels<T>& kernels, index_t rows, index_t co
   return workspace<T>(kc * (std::min(kernels.nc, cols + kernels.nr - 1) + std::min(kernels.mc, rows + kernels.mr - 1)));
 }
 
+// A product big enough for the threads packs all of A once when it takes at most this much room
+// (A of 2048 x 1024 floats); the calling thread keeps the buffer for its next products.
+constexpr std::size_t kSharedPackBytes = std::size_t(8) << 20;
+
+// Packing one value of A costs about this many multiply-adds (what parallel_for weighs work in).
+constexpr double kPackCost = 4.0;
+
 // Up to this many rows of C, a product whose B has contiguous rows reads them in place.
 constexpr index_t kDirectRows = 2;
 
@@ -79,7 +86,7 @@ template <typename T>
 void gemm(const detail::GemmProblem<T>& p) {
   if (p.m <= 0 || p.n <= 0) return;
   const detail::IsaKernels<T>& kernels = isa<T>();
-  if (p.k == 0) return kernels.gemm(p, 0, p.m, 0, p.n, nullptr);  // C = bias (relu): A and B, maybe null, unread
+  if (p.k == 0) return kernels.gemm(p, 0, p.m, 0, p.n, nullptr, nullptr);  // C = bias (relu): A and B, maybe null, unread
   const double work = double(p.m) * double(p.n) * double(p.k);
   if (p.m <= kDirectRows && p.b_cs == 1) {  // a few rows: B read in place, columns split
     const index_t unit = 4 * kernels.lanes;  // gemm_rows' block of columns
@@ -89,8 +96,22 @@ void gemm(const detail::GemmProblem<T>& p) {
     });
   }
   if (work < 2 * detail::kMinWorkPerThread)  // one thread: no split to work out
-    return kernels.gemm(p, 0, p.m, 0, p.n, gemm_workspace(kernels, p.m, p.n, p.k));
+    return kernels.gemm(p, 0, p.m, 0, p.n, gemm_workspace(kernels, p.m, p.n, p.k), nullptr);
   const index_t row_panels = (p.m + kernels.mr - 1) / kernels.mr, col_panels = (p.n + kernels.nr - 1) / kernels.nr;
+  const std::size_t apacked_size = std::size_t(row_panels * kernels.mr) * std::size_t(p.k);
+  if (apacked_size <= kSharedPackBytes / sizeof(T)) {
+    // All of A packed once, the threads sharing it (each column block would pack it again), then
+    // C's columns split between them, each packing only its own part of B.
+    T* apacked = static_cast<T*>(detail::thread_shared_scratch(apacked_size * sizeof(T)));
+    detail::parallel_for(row_panels, kPackCost * double(p.m) * double(p.k), [&](index_t first, index_t last) {
+      kernels.pack_a_all(p, apacked, first * kernels.mr, std::min(p.m, last * kernels.mr));
+    });
+    detail::parallel_for(col_panels, work, [&](index_t first, index_t last) {
+      const index_t j0 = first * kernels.nr, j1 = std::min(p.n, last * kernels.nr);
+      kernels.gemm(p, 0, p.m, j0, j1, gemm_workspace(kernels, p.m, j1 - j0, p.k), apacked);
+    });
+    return;
+  }
   const bool by_cols = col_panels >= row_panels;
   detail::parallel_for(by_cols ? col_panels : row_panels, work, [&](index_t first, index_t last) {
     index_t i0 = 0, i1 = p.m, j0 = 0, j1 = p.n;
@@ -101,7 +122,7 @@ void gemm(const detail::GemmProblem<T>& p) {
       i0 = first * kernels.mr;
       i1 = std::min(p.m, last * kernels.mr);
     }
-    kernels.gemm(p, i0, i1, j0, j1, gemm_workspace(kernels, i1 - i0, j1 - j0, p.k));
+    kernels.gemm(p, i0, i1, j0, j1, gemm_workspace(kernels, i1 - i0, j1 - j0, p.k), nullptr);
   });
 }
 

@@ -139,12 +139,22 @@ int get_num_threads() { return pool().threads(); }
 namespace detail {
 void parallel_for_pool(index_t n, double work, RangeBody body) { pool().run(n, work, body); }
 
-void* thread_scratch(std::size_t bytes) {
-  thread_local std::vector<unsigned char> buffer;
-  if (buffer.size() < bytes + 64 || buffer.empty())
-    buffer = std::vector<unsigned char>(std::max(bytes, kScratchBytes) + 64);
+namespace {
+void* aligned_room(std::vector<unsigned char>& buffer, std::size_t bytes, std::size_t at_least) {
+  if (buffer.size() < bytes + 64 || buffer.empty()) buffer = std::vector<unsigned char>(std::max(bytes, at_least) + 64);
   const auto address = reinterpret_cast<std::uintptr_t>(buffer.data());
   return reinterpret_cast<void*>((address + 63) & ~std::uintptr_t(63));
+}
+}  // namespace
+
+void* thread_scratch(std::size_t bytes) {
+  thread_local std::vector<unsigned char> buffer;
+  return aligned_room(buffer, bytes, kScratchBytes);
+}
+
+void* thread_shared_scratch(std::size_t bytes) {
+  thread_local std::vector<unsigned char> buffer;
+  return aligned_room(buffer, bytes, 0);
 }
 }  // namespace detail
 

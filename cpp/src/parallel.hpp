@@ -36,6 +36,11 @@ void parallel_for_pool(index_t n, double work, RangeBody body);
 constexpr std::size_t kScratchBytes = std::size_t(1) << 20;
 void* thread_scratch(std::size_t bytes);
 
+// A second buffer of this thread, 64-byte aligned, of at least `bytes` bytes (grown only for a
+// larger request): for what a job of this thread's shares with the workers, which read it while
+// this thread waits for them.
+void* thread_shared_scratch(std::size_t bytes);
+
 // Calls body(begin, end) on disjoint chunks covering [0, n). Uses several threads only when
 // `work` (a rough count of multiply-adds) is large enough to pay for waking them, and never more
 // than work / kMinWorkPerThread of them; otherwise runs body(0, n) on the calling thread. The

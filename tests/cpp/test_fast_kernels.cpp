@@ -136,8 +136,9 @@ TEST(fast_dense_kernels_match_naive_at_every_simd_level) {
       // around the cache blocks: k = 255..257 for each product, 239..241 rows, 511..513 columns
       {3, 255, 9}, {3, 257, 9}, {9, 7, 256}, {9, 7, 257}, {257, 5, 9}, {255, 5, 9},
       {241, 9, 7}, {7, 9, 241}, {3, 513, 17}, {3, 17, 513}, {3, 17, 257},
-      // large enough to be split over threads
-      {64, 300, 70}};
+      // large enough to be split over threads (A packed once for all of them): one and several
+      // k blocks and row blocks, a last sliver of A partly filled
+      {64, 300, 70}, {250, 300, 70}, {13, 600, 130}};
   for (const auto& s : shapes) {
     check_shape<float>(s[0], s[1], s[2]);
     check_shape<double>(s[0], s[1], s[2]);
