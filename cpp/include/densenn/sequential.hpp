@@ -82,17 +82,18 @@ class Sequential : public Lockable {
   // fixed order (by address): two networks that share layers cannot deadlock.
   class LayersLocked {
    public:
-    explicit LayersLocked(const Sequential& net) : net_(net) {
-      for (std::mutex* m : net_.layer_mutexes_) m->lock();
+    explicit LayersLocked(const Sequential& net) : LayersLocked(net.layer_mutexes_) {}
+    explicit LayersLocked(const std::vector<std::mutex*>& mutexes) : mutexes_(mutexes) {
+      for (std::mutex* m : mutexes_) m->lock();
     }
     ~LayersLocked() {
-      for (auto m = net_.layer_mutexes_.rbegin(); m != net_.layer_mutexes_.rend(); ++m) (*m)->unlock();
+      for (auto m = mutexes_.rbegin(); m != mutexes_.rend(); ++m) (*m)->unlock();
     }
     LayersLocked(const LayersLocked&) = delete;
     LayersLocked& operator=(const LayersLocked&) = delete;
 
    private:
-    const Sequential& net_;
+    const std::vector<std::mutex*>& mutexes_;
   };
 
   MatrixView<const T> run(MatrixView<const T> x, bool training, std::vector<Matrix<T>>& outputs);
@@ -103,6 +104,8 @@ class Sequential : public Lockable {
 
   std::vector<std::shared_ptr<Layer<T>>> layers_;
   std::vector<std::mutex*> layer_mutexes_;  // of the distinct layers, sorted by address
+  std::vector<std::mutex*> dense_mutexes_;  // of the Dense layers only, sorted alike: all that
+                                            // predict touches when dense_stack_ (see predict)
   // Looked up once in add(), not on every call: layers_[i] as a Dense (or null), and whether it is
   // a ReLU (predict fuses a Dense and the ReLU after it into one pass).
   std::vector<Dense<T>*> dense_;
