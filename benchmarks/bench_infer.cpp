@@ -1,5 +1,6 @@
-// Latency of the benchmark's tiny net (16-64-64-1, ReLU) through the C++ API: batch-1 predict,
-// and one batch-1 training step (forward, MSE loss, backward, SGD), in nanoseconds per call.
+// Latency of the benchmark's tiny net (16-64-64-1, ReLU) through the C++ API: batch-1 predict of
+// the network, of a FrozenNet made from it (the inference-only snapshot), and one batch-1 training
+// step (forward, MSE loss, backward, SGD), in nanoseconds per call.
 //
 // Usage: densenn_bench_infer [calls per repetition] [repetitions]
 // Each repetition times a run of calls; the figure is the median over repetitions (min and max
@@ -56,6 +57,14 @@ int main(int argc, char** argv) {
 
   float sink = 0;  // every result is used, so no call can be optimised away
   const Stats predict = time_per_call([&] { sink += net.predict(x)(0, 0); }, calls, reps);
+  const densenn::FrozenNet<float> frozen(net);
+  densenn::Matrix<float> y(1, 1);
+  const Stats frozen_predict = time_per_call(
+      [&] {
+        frozen.predict(x, y.view());
+        sink += y(0, 0);
+      },
+      calls, reps);
   const Stats train = time_per_call(
       [&] {
         sink += loss.forward(net.forward(x), target);
@@ -69,6 +78,8 @@ int main(int argc, char** argv) {
               densenn::simd_level(), densenn::get_num_threads(), reps, calls, double(sink));
   std::printf("tiny 16-64-64-1 batch-1 predict:    median %7.1f ns per call (min %.1f, max %.1f)\n", predict.median,
               predict.min, predict.max);
+  std::printf("tiny 16-64-64-1 batch-1 FrozenNet:  median %7.1f ns per call (min %.1f, max %.1f)\n",
+              frozen_predict.median, frozen_predict.min, frozen_predict.max);
   std::printf("tiny 16-64-64-1 batch-1 train step: median %7.1f ns per call (min %.1f, max %.1f)\n", train.median,
               train.min, train.max);
   return 0;

@@ -1,6 +1,7 @@
 // The portable kernels: gemm_impl.hpp over plain scalars, for CPUs (and compilers) without AVX2.
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "gemm.hpp"
 

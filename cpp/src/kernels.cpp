@@ -156,6 +156,28 @@ bool dense_forward_stack(const DenseStep<T>* steps, int count, const T* x, index
   return true;
 }
 
+template <typename T>
+void frozen_forward_row(const FrozenStep<T>* steps, int count, const T* x) {
+  const IsaKernels<T>& kernels = isa<T>();
+  for (int s = 0; s < count; ++s) {
+    const FrozenStep<T>& step = steps[s];
+    if (step.transposed)
+      kernels.forward_row_t(step.y, x, step.w, step.ld, step.b, step.in, step.out, step.relu);
+    else
+      kernels.dot_forward(step.y, x, step.w, step.b, 1, step.in, step.out, 0, step.out, step.relu);
+    x = step.y;
+  }
+}
+
+template <typename T>
+index_t frozen_lanes() {
+  return isa<T>().lanes;
+}
+
+template void frozen_forward_row<float>(const FrozenStep<float>*, int, const float*);
+template void frozen_forward_row<double>(const FrozenStep<double>*, int, const double*);
+template index_t frozen_lanes<float>();
+template index_t frozen_lanes<double>();
 template bool dense_forward_stack<float>(const DenseStep<float>*, int, const float*, index_t);
 template bool dense_forward_stack<double>(const DenseStep<double>*, int, const double*, index_t);
 

@@ -18,6 +18,26 @@ bool dense_forward_stack(const DenseStep<T>* steps, int count, const T* x, index
 template <typename T>
 void dense_forward_act(T* y, const T* x, const T* w, const T* b, index_t batch, index_t in, index_t out, bool relu);
 
+// One layer of a FrozenNet for one row: y (out) = x W^T + b, then max(y, 0) if relu, where w is
+// W (out, in), or W^T (in, out) with rows ld apart when transposed.
+template <typename T>
+struct FrozenStep {
+  T* y;
+  const T* w;
+  index_t ld;
+  const T* b;
+  index_t in, out;
+  bool relu, transposed;
+};
+
+// One row through a stack of frozen layers, each step reading the previous step's y (x first).
+template <typename T>
+void frozen_forward_row(const FrozenStep<T>* steps, int count, const T* x);
+
+// The SIMD width in T of the kernels in use: a layer at least this wide is frozen transposed.
+template <typename T>
+index_t frozen_lanes();
+
 // dst[k] = src[k] for k < n, over the threads when n is large (the layers' cached inputs).
 template <typename T>
 void copy(T* dst, const T* src, index_t n);

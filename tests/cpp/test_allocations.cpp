@@ -149,3 +149,16 @@ TEST(kernels_allocate_nothing_after_the_first_call) {
     CHECK(allocations_during(all) == 0);
   }
 }
+
+TEST(frozen_predict_allocates_nothing_after_the_first_call) {
+  Sequential<float> net;
+  net.add(Dense<float>(16, 64, 1)).add(ReLU<float>()).add(Dense<float>(64, 64, 2)).add(ReLU<float>());
+  net.add(Dense<float>(64, 1, 3));
+  const FrozenNet<float> frozen(net);
+  const Matrix<float> x = matrix<float>(3, 16, 4);
+  Matrix<float> y(3, 1);
+  frozen.predict(x, y.view());
+  CHECK(allocations_during([&] {
+          for (int k = 0; k < 3; ++k) frozen.predict(x, y.view());
+        }) == 0);
+}

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "densenn/errors.hpp"
+#include "densenn/frozen.hpp"
 #include "densenn/gradcheck.hpp"
 #include "densenn/kernels.hpp"
 #include "densenn/layers.hpp"
