@@ -68,7 +68,8 @@ struct IsaKernels {
   // is mostly calls between layers.
   void (*dot_forward_stack)(const DenseStep<T>* steps, int count, const T* x, std::ptrdiff_t batch);
   // One row through a transposed weight matrix: y[j] = sum_i x[i] wt[i * ld + j] + b[j] (then
-  // max(., 0) if relu) for j < out; b may be null. Rows of wt 64-byte aligned run fastest.
+  // max(., 0) if relu) for j < out; b may be null. Each row of wt must be readable (zero-padded)
+  // up to out rounded up to `lanes`; rows 64-byte aligned run fastest.
   void (*forward_row_t)(T* y, const T* x, const T* wt, std::ptrdiff_t ld, const T* b, std::ptrdiff_t in,
                         std::ptrdiff_t out, bool relu);
 };

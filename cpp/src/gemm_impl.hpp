@@ -474,64 +474,66 @@ void dot_forward_stack(const DenseStep<typename V::T>* steps, int count, const t
 }
 
 // ---- one row through W^T (FrozenNet) ----------------------------------------------------------------
-// y[j] = sum_i x[i] Wt[i, j] + b[j] for j < out, Wt (in, out) with rows ld apart: blocks of NB vectors of
-// outputs, each row of Wt scaled by x[i] and added in, so no sum ever crosses vector lanes. Each
-// output is P partial sums (i mod P; the last in % P rows go to the first), P independent chains
-// of fmas, added as (p0 + p1) + (p2 + p3), then + b.
-template <class V, bool FULL>
+// y[j] = sum_i x[i] Wt[i, j] + b[j] for j < out, Wt (in, out) with rows ld apart, each readable up
+// to out rounded up to W (zero-padded): blocks of NV vectors of outputs, each row of Wt scaled by
+// x[i] and added in, so no sum ever crosses vector lanes. Each output is P partial sums (i mod P;
+// the last in % P rows go to the first), P independent chains of fmas, added as (p0 + p1) +
+// (p2 + p3), then + b.
+template <class V, int NV>
 void forward_row_t_block(typename V::T* y, const typename V::T* x, const typename V::T* wt, index_t ld,
-                         const typename V::T* b, index_t in, index_t j, index_t n, bool relu) {
+                         const typename V::T* b, index_t in, index_t j, int last_lanes, bool relu) {
   using R = typename V::reg;
-  constexpr int W = V::W, NB = 4, P = W >= 16 ? 4 : 2;
-  int lanes[NB];
-  DENSENN_UNROLL for (int v = 0; v < NB; ++v) lanes[v] = FULL ? W : lanes_left(n, v, W);
-  R acc[P][NB];
+  constexpr int W = V::W, P = W >= 16 ? 4 : 2;
+  R acc[P][NV];
   DENSENN_UNROLL for (int p = 0; p < P; ++p) {
-    DENSENN_UNROLL for (int v = 0; v < NB; ++v) acc[p][v] = V::zero();
+    DENSENN_UNROLL for (int v = 0; v < NV; ++v) acc[p][v] = V::zero();
   }
   index_t i = 0;
   for (; i + P <= in; i += P) {
     DENSENN_UNROLL for (int p = 0; p < P; ++p) {
       const R xi = V::set1(x[i + p]);
       const typename V::T* row = wt + (i + p) * ld + j;
-      DENSENN_UNROLL for (int v = 0; v < NB; ++v) {
-        if (FULL || lanes[v] == W)
-          acc[p][v] = V::fma(xi, V::load(row + v * W), acc[p][v]);
-        else if (lanes[v] > 0)
-          acc[p][v] = V::fma(xi, V::load_n(row + v * W, lanes[v]), acc[p][v]);
-      }
+      DENSENN_UNROLL for (int v = 0; v < NV; ++v) acc[p][v] = V::fma(xi, V::load(row + v * W), acc[p][v]);
     }
   }
   for (; i < in; ++i) {
     const R xi = V::set1(x[i]);
     const typename V::T* row = wt + i * ld + j;
-    DENSENN_UNROLL for (int v = 0; v < NB; ++v) {
-      if (FULL || lanes[v] == W)
-        acc[0][v] = V::fma(xi, V::load(row + v * W), acc[0][v]);
-      else if (lanes[v] > 0)
-        acc[0][v] = V::fma(xi, V::load_n(row + v * W, lanes[v]), acc[0][v]);
-    }
+    DENSENN_UNROLL for (int v = 0; v < NV; ++v) acc[0][v] = V::fma(xi, V::load(row + v * W), acc[0][v]);
   }
-  DENSENN_UNROLL for (int v = 0; v < NB; ++v) {
-    if (lanes[v] == 0) continue;
+  DENSENN_UNROLL for (int v = 0; v < NV; ++v) {
+    const int lanes = v + 1 < NV ? W : last_lanes;
     R s = V::add(acc[0][v], acc[1 % P][v]);
     if (P == 4) s = V::add(s, V::add(acc[2 % P][v], acc[3 % P][v]));
-    if (b) s = V::add(s, lanes[v] == W ? V::load(b + j + v * W) : V::load_n(b + j + v * W, lanes[v]));
+    if (b) s = V::add(s, lanes == W ? V::load(b + j + v * W) : V::load_n(b + j + v * W, lanes));
     if (relu) s = V::relu(s);
-    if (lanes[v] == W)
+    if (lanes == W)
       V::store(y + j + v * W, s);
     else
-      V::store_n(y + j + v * W, s, lanes[v]);
+      V::store_n(y + j + v * W, s, lanes);
   }
 }
 
 template <class V>
 void forward_row_t(typename V::T* y, const typename V::T* x, const typename V::T* wt, index_t ld,
                    const typename V::T* b, index_t in, index_t out, bool relu) {
-  constexpr index_t BLOCK = 4 * V::W;
+  constexpr int W = V::W;
   index_t j = 0;
-  for (; j + BLOCK <= out; j += BLOCK) forward_row_t_block<V, true>(y, x, wt, ld, b, in, j, BLOCK, relu);
-  if (j < out) forward_row_t_block<V, false>(y, x, wt, ld, b, in, j, out - j, relu);
+  for (; j + 4 * W <= out; j += 4 * W) forward_row_t_block<V, 4>(y, x, wt, ld, b, in, j, W, relu);
+  const index_t left = out - j;  // 0 to 4 W - 1 outputs: one more block of 1 to 4 vectors
+  const int last_lanes = int(left - (left - 1) / W * W);
+  switch ((left + W - 1) / W) {
+    case 1:
+      return forward_row_t_block<V, 1>(y, x, wt, ld, b, in, j, last_lanes, relu);
+    case 2:
+      return forward_row_t_block<V, 2>(y, x, wt, ld, b, in, j, last_lanes, relu);
+    case 3:
+      return forward_row_t_block<V, 3>(y, x, wt, ld, b, in, j, last_lanes, relu);
+    case 4:
+      return forward_row_t_block<V, 4>(y, x, wt, ld, b, in, j, last_lanes, relu);
+    default:
+      return;
+  }
 }
 
 // The table kernels.cpp dispatches through.
