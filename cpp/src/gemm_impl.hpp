@@ -216,16 +216,21 @@ void pack_a(typename V::T* dst, const GemmProblem<typename V::T>& p, index_t ic,
   }
 }
 
+// Where k block pc of all of A starts in pack_a_all's buffer, and row i0 (a multiple of MR)
+// inside it: the blocks one after the other, each p.m rows rounded up to MR, its slivers as
+// pack_a writes them.
+template <class V>
+index_t apacked_offset(const GemmProblem<typename V::T>& p, index_t pc, index_t kc, index_t i0) {
+  return pc * ((p.m + V::MR - 1) / V::MR * V::MR) + i0 * kc;
+}
+
 // All of A's rows [i0, i1) (i0 a multiple of MR), every k block, into `dst` laid out for gemm's
-// `apacked`: k block pc at dst + pc * rows_pad (rows_pad: p.m rounded up to MR), inside it the
-// rows' slivers one after the other, as pack_a writes them.
+// `apacked` (see apacked_offset).
 template <class V>
 void pack_a_all(const GemmProblem<typename V::T>& p, typename V::T* dst, index_t i0, index_t i1) {
-  constexpr int MR = V::MR;
-  const index_t rows_pad = (p.m + MR - 1) / MR * MR;
   for (index_t pc = 0; pc < p.k; pc += V::KC) {
     const index_t kc = min_index(V::KC, p.k - pc);
-    pack_a<V>(dst + pc * rows_pad + i0 * kc, p, i0, i1 - i0, pc, kc);
+    pack_a<V>(dst + apacked_offset<V>(p, pc, kc, i0), p, i0, i1 - i0, pc, kc);
   }
 }
 
@@ -259,7 +264,7 @@ void gemm(const GemmProblem<typename V::T>& p, index_t i0, index_t i1, index_t j
         const index_t mc = min_index(MC, i1 - ic);
         const T* ablock = apack;
         if (apacked)
-          ablock = apacked + pc * ((p.m + MR - 1) / MR * MR) + ic * kc;
+          ablock = apacked + apacked_offset<V>(p, pc, kc, ic);
         else
           pack_a<V>(apack, p, ic, mc, pc, kc);
         for (index_t ir = 0; ir < mc; ir += MR) {

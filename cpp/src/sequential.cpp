@@ -30,7 +30,10 @@ Sequential<T>& Sequential<T>::add(std::shared_ptr<Layer<T>> layer) {
   relu_.reserve(relu_.size() + 1);
   layer_mutexes_.reserve(layer_mutexes_.size() + 1);
   dense_mutexes_.reserve(dense_mutexes_.size() + 1);
-  if (auto* dense = dynamic_cast<Dense<T>*>(layer.get())) {
+  Dense<T>* const dense = dynamic_cast<Dense<T>*>(layer.get());
+  Activation<T>* const activation = dynamic_cast<Activation<T>*>(layer.get());
+  const bool relu = dynamic_cast<ReLU<T>*>(layer.get()) != nullptr;
+  if (dense) {
     if (width_ && *width_ != dense->in_features())
       throw ShapeError("Sequential::add: layer " + std::to_string(layers_.size()) + " expects " +
                        std::to_string(dense->in_features()) + " input features, but the previous layers give " +
@@ -42,15 +45,14 @@ Sequential<T>& Sequential<T>::add(std::shared_ptr<Layer<T>> layer) {
   }
   std::mutex* m = &layer->mutex();
   layer_mutexes_.insert(std::lower_bound(layer_mutexes_.begin(), layer_mutexes_.end(), m, std::less<std::mutex*>()), m);
-  if (dynamic_cast<Dense<T>*>(layer.get()))
+  if (dense)
     dense_mutexes_.insert(std::lower_bound(dense_mutexes_.begin(), dense_mutexes_.end(), m, std::less<std::mutex*>()), m);
-  widths_fixed_ = widths_fixed_ && (dynamic_cast<Dense<T>*>(layer.get()) || dynamic_cast<Activation<T>*>(layer.get()));
-  const bool relu_after_dense = dynamic_cast<ReLU<T>*>(layer.get()) && !dense_.empty() && dense_.back();
-  dense_stack_ = dense_stack_ && (dynamic_cast<Dense<T>*>(layer.get()) || relu_after_dense) &&
-                 layers_.size() < kMaxStack;
-  dense_.push_back(dynamic_cast<Dense<T>*>(layer.get()));
-  activation_.push_back(dynamic_cast<Activation<T>*>(layer.get()));
-  relu_.push_back(dynamic_cast<ReLU<T>*>(layer.get()) != nullptr);
+  widths_fixed_ = widths_fixed_ && (dense || activation);
+  const bool relu_after_dense = relu && !dense_.empty() && dense_.back();
+  dense_stack_ = dense_stack_ && (dense || relu_after_dense) && layers_.size() < kMaxStack;
+  dense_.push_back(dense);
+  activation_.push_back(activation);
+  relu_.push_back(relu);
   layers_.push_back(std::move(layer));
   return *this;
 }

@@ -138,9 +138,8 @@ class Activation : public Layer<T> {
  private:
   template <typename>
   friend class Sequential;
-  // As Dense::input_slot, for an activation that caches its input (an empty view otherwise).
+  // As Dense::input_slot, for an activation that caches its input (caches_input()).
   MatrixView<T> input_slot(index_t rows, index_t cols) {
-    if (!caches_input()) return {};
     cache_.resize(rows, cols);
     return cache_.view();
   }
