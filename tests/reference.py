@@ -50,9 +50,9 @@ def relu(x):
 
 
 def relu_backward(dy, x):
-    """dy where x > 0, else 0 (gradient 0 at 0, as PyTorch)."""
+    """0 where x <= 0, else dy (gradient 0 at 0, and dy at NaN, as PyTorch)."""
     dy, x = _f64(dy, x)
-    return np.where(x > 0, dy, 0.0)
+    return np.where(x <= 0, 0.0, dy)
 
 
 def leaky_relu(x, slope=0.01):

@@ -205,17 +205,28 @@ void dense_backward_weight(T* dw, const T* dy, const T* x, index_t batch, index_
   gemm<T>({dw, in, dy, 1, out, x, in, 1, out, in, batch, nullptr, false});
 }
 
-// db[j] = sum_n dY[n, j], row after row so that the inner loop runs along contiguous memory; threads
-// take blocks of columns, each column summed in the same order whatever the split.
+// db[j] = sum_n dY[n, j], row after row so that the inner loop runs along contiguous memory. The
+// rows are summed in groups of kRowGroup, the group sums then added up: the rounding error grows
+// with kRowGroup + batch / kRowGroup instead of batch (a plain running sum over a batch of 4096 in
+// float32 is 20 times further from the exact sum than PyTorch's). Threads take blocks of columns,
+// each column summed in the same order whatever the split.
 template <typename T>
 void dense_backward_bias(T* db, const T* dy, index_t batch, index_t out) {
-  constexpr index_t block = 256;
+  constexpr index_t block = 256, kRowGroup = 64;
   detail::parallel_for((out + block - 1) / block, double(batch) * double(out), [&](index_t first, index_t last) {
-    const index_t j0 = first * block, j1 = std::min(out, last * block);
-    std::fill(db + j0, db + j1, T(0));
-    for (index_t n = 0; n < batch; ++n) {
-      const T* dyn = dy + n * out;
-      for (index_t j = j0; j < j1; ++j) db[j] += dyn[j];
+    for (index_t j0 = first * block; j0 < std::min(out, last * block); j0 += block) {
+      const index_t width = std::min(block, out - j0);
+      T* total = db + j0;
+      T group[block];
+      std::fill(total, total + width, T(0));
+      for (index_t n0 = 0; n0 < batch; n0 += kRowGroup) {
+        std::fill(group, group + width, T(0));
+        for (index_t n = n0; n < std::min(batch, n0 + kRowGroup); ++n) {
+          const T* dyn = dy + n * out + j0;
+          for (index_t j = 0; j < width; ++j) group[j] += dyn[j];
+        }
+        for (index_t j = 0; j < width; ++j) total[j] += group[j];
+      }
     }
   });
 }
@@ -269,8 +280,10 @@ template <typename T>
 void relu_backward(T* dx, const T* dy, const T* x, index_t n) {
   elementwise(n, kMemoryBound, [=](index_t begin, index_t end) {
     for (index_t k = begin; k < end; ++k) {
-      const T g = dy[k];  // read whatever x is: a select, not a branch the sign of x would mispredict
-      dx[k] = x[k] > T(0) ? g : T(0);
+      // dy passes unless x <= 0 (a NaN x passes it, as in PyTorch). dy is read whatever x is: a
+      // select, not a branch the sign of x would mispredict.
+      const T g = dy[k];
+      dx[k] = x[k] <= T(0) ? T(0) : g;
     }
   });
 }

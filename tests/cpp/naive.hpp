@@ -62,7 +62,7 @@ Vec sgd(const T* p, const T* g, Real lr, idx n) {  // p - lr g
 
 // ---- activations: f(x), and f'(x) taken at the input x (the kernels use the output y) ----------
 inline Real relu(Real x) { return x > 0 ? x : 0; }
-inline Real relu_grad(Real x) { return x > 0 ? 1 : 0; }
+inline Real relu_grad(Real x) { return x <= 0 ? 0 : 1; }  // 1 at NaN, as PyTorch
 inline Real leaky_relu(Real x, Real slope) { return x > 0 ? x : slope * x; }
 inline Real leaky_relu_grad(Real x, Real slope) { return x > 0 ? 1 : slope; }
 inline Real sigmoid(Real x) { return 1 / (1 + std::exp(-x)); }

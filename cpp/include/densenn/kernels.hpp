@@ -29,7 +29,7 @@ void dense_backward_input(T* dx, const T* dy, const T* w, index_t batch, index_t
 template <typename T>
 void dense_backward_weight(T* dw, const T* dy, const T* x, index_t batch, index_t in, index_t out);
 
-// db = sum of dY over the batch       db (out), dY (batch, out)
+// db = sum of dY over the batch (in groups of rows)       db (out), dY (batch, out)
 template <typename T>
 void dense_backward_bias(T* db, const T* dy, index_t batch, index_t out);
 
@@ -38,7 +38,7 @@ template <typename T>
 void sgd_update(T* p, const T* g, T lr, index_t n);
 
 // ---- activations (elementwise over n values, or row-wise for softmax) ---------------------------
-// y = max(x, 0);  dx = dy where x > 0, else 0
+// y = max(x, 0) (NaN stays NaN);  dx = 0 where x <= 0, else dy (a NaN x passes dy on, as in PyTorch)
 template <typename T>
 void relu_forward(T* y, const T* x, index_t n);
 template <typename T>
