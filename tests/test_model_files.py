@@ -48,7 +48,7 @@ def test_save_and_load_round_trip_bitwise(tmp_path, dtype):
     loaded = dn.load(str(path))
     assert isinstance(loaded, dn.Sequential) and loaded.dtype == dtype
     assert [type(a) for a in loaded] == [type(b) for b in model]
-    assert loaded[3].negative_slope == pytest.approx(0.3) and loaded[5].bias is None
+    assert loaded[3].negative_slope == 0.3 and loaded[5].bias is None  # exactly: the slope as written
     assert [k for k, _ in loaded.named_parameters()] == [k for k, _ in model.named_parameters()]
     assert all(a.tobytes() == b.tobytes() for a, b in zip(loaded.parameters(), model.parameters()))
     x = x_for(model)
@@ -64,6 +64,8 @@ def test_file_holds_torch_keys_and_readable_architecture(tmp_path):
     assert header["0.weight"]["shape"] == [7, 5] and header["0.weight"]["dtype"] == "F32"
     kinds = [layer["kind"] for layer in json.loads(meta["densenn.architecture"])]
     assert kinds == ["dense", "relu", "dense", "leaky_relu", "sigmoid", "dense", "tanh", "dense", "softmax"]
+    # A float32 model's slope in its own shortest words: 0.3, not 0.30000001192092896.
+    assert '{"kind":"leaky_relu","negative_slope":0.3}' in meta["densenn.architecture"]
     assert meta["densenn.version"] == dn.__version__ and meta["densenn.dtype"] == "float32"
     tensors = safetensors_numpy.load_file(str(tmp_path / "m.safetensors"))
     np.testing.assert_array_equal(tensors["2.weight"], model[2].weight)

@@ -359,6 +359,13 @@ std::string number(double x) {
   return std::string(buf, end);
 }
 
+std::string number(float x) {
+  if (std::isnan(x) || std::isinf(x)) return number(double(x));
+  char buf[32];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x);
+  return std::string(buf, end);
+}
+
 std::optional<double> number_from(const Value& v) {
   if (v.type == Value::Type::number) return v.number;
   if (v.type != Value::Type::string) return std::nullopt;

@@ -54,6 +54,8 @@ std::string quote(std::string_view s);
 // too). JSON has no NaN or infinity: they are written as the strings "NaN", "Infinity" and
 // "-Infinity", which number_from reads back.
 std::string number(double x);
+// The same for a float: its own shortest form (0.2f is written 0.2, not 0.20000000298023224).
+std::string number(float x);
 // A number, or one of the three strings that number() writes for non-finite values.
 std::optional<double> number_from(const Value& v);
 

@@ -122,7 +122,7 @@ std::string describe_layer(Layer<T>& layer, index_t i) {
            ",\"out_features\":" + std::to_string(d->out_features()) +
            ",\"bias\":" + (d->has_bias() ? "true" : "false") + "}";
   if (auto* l = dynamic_cast<LeakyReLU<T>*>(&layer))
-    return "{\"kind\":\"leaky_relu\",\"negative_slope\":" + json::number(double(l->negative_slope())) + "}";
+    return "{\"kind\":\"leaky_relu\",\"negative_slope\":" + json::number(l->negative_slope()) + "}";
   if (dynamic_cast<ReLU<T>*>(&layer) || dynamic_cast<Sigmoid<T>*>(&layer) || dynamic_cast<Tanh<T>*>(&layer) ||
       dynamic_cast<Softmax<T>*>(&layer))
     return "{\"kind\":\"" + layer.kind() + "\"}";

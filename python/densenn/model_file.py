@@ -64,5 +64,6 @@ def _python_layer(core_layer, dtype: np.dtype):
             mine[...] = theirs
         return layer
     if kind == "leaky_relu":
-        return LeakyReLU(core_layer.negative_slope)
+        # The slope as the file writes it: a float32 model's 0.2 is 0.2, not 0.20000000298023224.
+        return LeakyReLU(float(str(dtype.type(core_layer.negative_slope))))
     return _ACTIVATIONS[kind]()

@@ -101,7 +101,8 @@ void check_round_trip() {
       CHECK(same_values(d->parameters(), e.parameters()));  // bitwise when T == U, exact widening or rounding otherwise
     }
   }
-  CHECK(dynamic_cast<LeakyReLU<U>&>(back[3]).negative_slope() == U(T(0.3)));
+  // The slope is written in its type's shortest words (0.3 for 0.3f), and read as that number.
+  CHECK(dynamic_cast<LeakyReLU<U>&>(back[3]).negative_slope() == U(0.3));
   if constexpr (std::is_same_v<T, U>) {
     const Matrix<T> x = input<T>(6, 4);
     const MatrixView<const T> y0 = net.predict(x), y1 = back.predict(x);
