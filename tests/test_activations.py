@@ -109,3 +109,81 @@ def test_nan_propagates(name, dtype):
     """A NaN input gives a NaN output, as in PyTorch and np.maximum: a diverged net must not look healthy."""
     y = ACTIVATIONS[name][0]().forward(np.array([[np.nan, 1.0, -1.0]], dtype=dtype))
     assert np.isnan(y[0, 0])
+
+
+# ---- the dtype a standalone activation computes in: torch.as_tensor's --------------------------------
+
+# input variant -> (values as given, the dtype expected): only float64 arrays stay float64; everything
+# else becomes float32, PyTorch's default dtype.
+VALUES = [[-2.0, 0.0, 0.5], [3.0, -1.0, 1.0]]
+DTYPE_VARIANTS = {
+    "list-of-floats": (VALUES, np.float32),
+    "1-d-list": (VALUES[0], np.float32),
+    "list-of-ints": ([[-2, 0, 1], [3, -1, 1]], np.float32),
+    "list-of-bools": ([[True, False, True]], np.float32),
+    "tuple": (tuple(VALUES[0]), np.float32),
+    "int64": (np.array(VALUES).astype(np.int64), np.float32),
+    "bool": (np.array(VALUES) > 0, np.float32),
+    "float16": (np.array(VALUES, np.float16), np.float32),
+    "float32": (np.array(VALUES, np.float32), np.float32),
+    "float64": (np.array(VALUES, np.float64), np.float64),
+    "float64-fortran": (np.asfortranarray(np.array(VALUES, np.float64)), np.float64),
+    "float64-strided": (np.array(VALUES, np.float64)[:, ::2], np.float64),
+}
+
+
+def check_computes_in(layer, reference, x, values, want, assert_close):
+    """forward, predict and backward of `layer` on x (holding `values`): `want` and the reference's values."""
+    x64 = np.asarray(values, dtype=np.float64)
+    y = layer.forward(x)
+    assert y.dtype == want
+    assert_close(y, reference[1](x64), want)
+    assert layer.predict(x).dtype == want
+    dy = np.ones(x64.shape).tolist()  # a list: the backward follows the forward's dtype, not its own
+    dx = layer.backward(dy)
+    assert dx.dtype == want
+    assert_close(dx, reference[2](np.ones(x64.shape), x64), want)
+
+
+@pytest.mark.parametrize("variant", DTYPE_VARIANTS)
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_standalone_activation_dtype_follows_torch(name, variant, assert_close):
+    x, want = DTYPE_VARIANTS[variant]
+    check_computes_in(ACTIVATIONS[name][0](), ACTIVATIONS[name], x, x, want, assert_close)
+
+
+TORCH_MODULES = {
+    "relu": lambda nn: nn.ReLU(),
+    "leaky_relu-0.2": lambda nn: nn.LeakyReLU(0.2),
+    "tanh": lambda nn: nn.Tanh(),
+    "softmax": lambda nn: nn.Softmax(dim=-1),
+}
+
+
+@pytest.mark.parametrize(
+    ("torch_dtype", "want"),
+    [("float64", np.float64), ("float32", np.float32), ("float16", np.float32), ("int64", np.float32)],
+)
+@pytest.mark.parametrize("grad", [False, True], ids=["tensor", "requires-grad"])
+@pytest.mark.parametrize("name", TORCH_MODULES)
+def test_activation_reads_a_torch_tensors_dtype(name, torch_dtype, want, grad, torch, assert_close):
+    # torch.float32 == np.float32 is False: a tensor's dtype must be read as NumPy's, not compared.
+    x = torch.tensor(VALUES, dtype=getattr(torch, torch_dtype))
+    x.requires_grad_(grad and x.is_floating_point())
+    check_computes_in(ACTIVATIONS[name][0](), ACTIVATIONS[name], x, x.tolist(), want, assert_close)
+    if x.is_floating_point() and torch_dtype != "float16":  # torch computes these in their own dtype
+        out = TORCH_MODULES[name](torch.nn)(x).detach().numpy()
+        y = ACTIVATIONS[name][0]().forward(x)
+        assert y.dtype == out.dtype
+        assert_close(y, out, want)
+
+
+def test_a_sequential_of_activations_only_computes_in_the_same_dtype(assert_close):
+    model = dn.Sequential(dn.Tanh(), dn.LeakyReLU(0.2))
+    for x, want in DTYPE_VARIANTS.values():
+        x64 = np.asarray(x, dtype=np.float64)
+        y = model.forward(x)
+        assert y.dtype == want
+        assert_close(y, ref.leaky_relu(ref.tanh(x64), 0.2), want)
+        assert model.predict(x).dtype == want
+        assert model.backward(np.ones(x64.shape)).dtype == want

@@ -1,6 +1,7 @@
 """python -m densenn train / predict end to end on small CSV and NPZ files, and their errors for bad input."""
 
 import csv
+import io
 import json
 import re
 import subprocess
@@ -11,7 +12,7 @@ import pytest
 
 import densenn as dn
 from densenn.__main__ import main
-from densenn.cli import build_model, detect_task, encode_classes, fold_standardization
+from densenn.cli import build_model, detect_task, encode_classes, fold_standardization, train
 
 
 def run_cli(*args, cwd=None):
@@ -145,6 +146,19 @@ def test_npz_whole_number_labels_are_classes_and_task_overrides(tmp_path):
         "train", tmp_path / "d.npz", "--task", "regression", "--epochs", 1, "--no-progress", "--out", model
     )
     assert forced.returncode == 0 and "task: regression; --task" in forced.stdout
+
+
+def test_dtype_none_trains_a_float32_model_as_in_pytorch(tmp_path):
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(40, 2))
+    np.savez(tmp_path / "d.npz", x=x, y=(x[:, 0] > 0).astype(np.int64))
+    report = io.StringIO()
+    result = train(
+        tmp_path / "d.npz", epochs=1, dtype=None, progress=False, out=tmp_path / "m.safetensors", file=report
+    )
+    assert result["model"].dtype == np.float32 and dn.load(tmp_path / "m.safetensors").dtype == np.float32
+    assert "float32;" in report.getvalue() and "float64" not in report.getvalue()
+    assert build_model(2, (3,), 2, dtype=None).dtype == np.float32
 
 
 def test_model_saved_from_python_predicts_without_the_json(tmp_path, capsys):

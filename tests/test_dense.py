@@ -155,3 +155,13 @@ def test_dtype_accepts_strings_and_types(spelling):
 
 def test_float32_string_dtype():
     assert dn.Dense(3, 2, dtype="float32", seed=0).weight.dtype == np.float32
+
+
+def test_dtype_none_is_float32_as_in_pytorch():
+    # np.dtype(None) is float64; PyTorch reads dtype=None as its default dtype, float32.
+    layer = dn.Dense(3, 4, dtype=None, seed=0)
+    assert layer.dtype == np.float32
+    assert layer.weight.dtype == np.float32 and layer.bias.dtype == np.float32
+    assert layer.weight.tobytes() == dn.Dense(3, 4, seed=0).weight.tobytes()
+    assert layer.forward(np.ones(3)).dtype == np.float32
+    assert repr(layer) == "Dense(3, 4)"

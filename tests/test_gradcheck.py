@@ -95,6 +95,74 @@ def test_gradcheck_catches_a_wrong_backward():
     assert errors["2.weight"] < 1e-6 and errors["2.bias"] < 1e-6
 
 
+# ---- the loss as fit takes it: an instance, its class or its name -------------------------------------
+
+LOSS_NAMES = {
+    dn.MSELoss: "mse",
+    dn.SoftmaxCrossEntropyLoss: "cross_entropy",
+    dn.BCEWithLogitsLoss: "bce_with_logits",
+}
+
+
+@pytest.mark.parametrize("form", ["class", "name"])
+@pytest.mark.parametrize("kind", ["mse", "ce-labels", "ce-probabilities", "bce"])
+def test_gradcheck_takes_a_loss_class_or_name_as_fit_does(kind, form):
+    loss, target, last = problem(kind)
+    x = np.random.default_rng(3).normal(size=(BATCH, N_IN))
+    given = type(loss) if form == "class" else LOSS_NAMES[type(loss)]
+    errors = dn.gradcheck(net(np.float64, last), x, target, given)
+    # Bitwise the errors of the instance: the same loss ran (another would round differently).
+    assert errors == dn.gradcheck(net(np.float64, last), x, target, loss)
+    assert list(errors) == PARAM_NAMES and max(errors.values()) < 1e-6
+    # ... and it still finds a wrong backward.
+    wrong = dn.Sequential(dn.Dense(N_IN, 6, seed=0), WrongTanh(), dn.Dense(6, N_OUT, seed=1))
+    assert dn.gradcheck(wrong, x, target, given)["0.weight"] > 0.3
+
+
+@pytest.mark.parametrize("loss", ["cross-entropy", "nll", None, 1.0, dn.Dense])
+def test_gradcheck_refuses_what_fit_refuses(loss):
+    model = net()
+    before = [a.copy() for a in model.parameters()]
+    x, y = np.ones((2, N_IN)), np.zeros((2, N_OUT))
+    with pytest.raises(TypeError, match="loss must be a densenn loss") as refused:
+        dn.gradcheck(model, x, y, loss)
+    with pytest.raises(TypeError) as by_fit:
+        model.fit(x, y, loss=loss, progress=False)
+    assert str(refused.value) == str(by_fit.value)
+    assert all(a.tobytes() == b.tobytes() for a, b in zip(model.parameters(), before))
+
+
+def test_gradcheck_leaves_the_callers_loss_instance_as_it_was():
+    loss, target, _ = problem("mse")
+    model = net()
+    x = np.random.default_rng(3).normal(size=(BATCH, N_IN))
+    loss.forward(model.forward(x[:2]), target[:2])
+    want = loss.backward()
+    dn.gradcheck(model, x, target, loss)
+    assert loss.backward().tobytes() == want.tobytes()  # still the gradient of its own last forward
+
+
+class OwnMSE:
+    """A loss of one's own, not a dn.Loss: any object with forward and backward."""
+
+    def __init__(self, factor=1.0):
+        self.factor = factor  # 1.0: the right gradient
+
+    def forward(self, pred, target):
+        self.diff = np.asarray(pred) - np.asarray(target)
+        return float(np.mean(self.diff**2))
+
+    def backward(self):
+        return self.factor * 2 * self.diff / self.diff.size
+
+
+def test_gradcheck_still_takes_a_loss_of_ones_own():
+    _, target, _ = problem("mse")
+    x = np.random.default_rng(3).normal(size=(BATCH, N_IN))
+    assert max(dn.gradcheck(net(), x, target, OwnMSE()).values()) < 1e-6
+    assert min(dn.gradcheck(net(), x, target, OwnMSE(factor=1.5)).values()) > 0.3
+
+
 # ---- our own central differences over the public API, in float64 -----------------------------------
 
 

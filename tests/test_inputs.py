@@ -107,8 +107,8 @@ def test_activation_inputs(make_layer, variant, rng):
     make = ALL_VARIANTS[variant]
     x = make(integer_data(rng, (3, 5)) - 2)
     kept = snapshot(x)
-    # float32 stays float32; anything else is computed in float64.
-    dtype = np.float32 if np.asarray(x).dtype == np.float32 else np.float64
+    # As torch.as_tensor: a float64 array stays float64; anything else is computed in float32.
+    dtype = np.float64 if isinstance(x, np.ndarray) and x.dtype == np.float64 else np.float32
     y = make_layer().forward(x)
     assert y.dtype == dtype
     assert y.tobytes() == make_layer().forward(as_expected(x, dtype)).tobytes()

@@ -13,7 +13,12 @@ _REAL_KINDS = "biuf"
 
 
 def resolve_dtype(dtype) -> np.dtype:
-    """np.float32 or np.float64 from anything NumPy reads as a dtype ("float64", np.float32, float)."""
+    """np.float32 or np.float64 from anything NumPy reads as a dtype ("float64", np.float32, float).
+
+    None is float32, PyTorch's default dtype (NumPy would read it as float64).
+    """
+    if dtype is None:
+        return np.dtype(np.float32)
     try:
         resolved = np.dtype(dtype)
     except TypeError as e:
@@ -53,6 +58,18 @@ def as_float_array(x, dtype=None, name: str = "x") -> np.ndarray:
     if dtype is None:
         dtype = np.float32 if arr.dtype == np.float32 else np.float64
     return contiguous(arr, dtype)
+
+
+def as_default_float_array(x, name: str = "x") -> np.ndarray:
+    """x as ``as_float_array`` gives it, in the dtype of ``torch.as_tensor(x)`` as a layer computes it.
+
+    A float64 (or wider: long double) array or tensor is computed in float64; everything else
+    (lists, Python numbers, integers, bool, float16, float32) in float32, PyTorch's default dtype.
+    """
+    arr = as_numeric_array(x, name)  # a torch tensor becomes an array of its own dtype here
+    wide = arr.dtype.kind == "f" and arr.dtype.itemsize >= 8
+    keep = wide and hasattr(x, "dtype")  # a list of floats has no dtype of its own
+    return as_float_array(arr, np.float64 if keep else np.float32, name)
 
 
 def contiguous(arr: np.ndarray, dtype) -> np.ndarray:

@@ -217,7 +217,7 @@ def train(
         print(f"task: regression; {why}", file=report)
     layers = " - ".join(_describe(layer) for layer in model)
     print(
-        f"model: {layers}, {np.dtype(dtype).name}; {optimizer} lr={lr}, {epochs} epochs, batch {batch_size}",
+        f"model: {layers}, {model.dtype.name}; {optimizer} lr={lr}, {epochs} epochs, batch {batch_size}",
         file=report,
     )
     validation = None if len(val_rows) == 0 else (x_scaled[val_rows], scaled[val_rows])

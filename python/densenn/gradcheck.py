@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from ._convert import as_float_array
 from .losses import Loss
+from .training import _loss
 
 
 def gradcheck(model, x, target, loss, *, eps: float = 1e-6) -> dict[str, float]:
     """The worst relative error between backprop and finite-difference gradients, per parameter.
 
-    Works on a float64 copy of ``model`` (the model and its gradients are left untouched).
+    ``loss`` is what ``fit`` takes: a densenn loss (``dn.MSELoss()``), its class, or ``"mse"``,
+    ``"cross_entropy"``, ``"bce_with_logits"``; a loss of your own (any object with ``forward`` and
+    ``backward``) is used as it is. Works on a float64 copy of ``model`` and a copy of a densenn
+    loss (the model, the loss and the gradients are left untouched).
     For each parameter ``p`` the error is ``max|numeric - analytic| / max(max|numeric|,
     max|analytic|)``; values around 1e-8 or below mean the gradients are right.
     Returns ``{"0.weight": err, "0.bias": err, ...}``.
     """
     if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not 0 < eps < float("inf"):
         raise ValueError(f"eps must be a positive finite number, got {eps!r}")
+    if isinstance(loss, (str, type, Loss)) or not (hasattr(loss, "forward") and hasattr(loss, "backward")):
+        loss = copy.deepcopy(_loss(loss))  # as fit takes it; a copy keeps the settings, not the last forward
     net = model._clone(np.float64)
-    loss = type(loss)() if isinstance(loss, Loss) else loss
     x = as_float_array(x, np.float64, name="x")
     loss.forward(net.forward(x), target)
     net.backward(loss.backward())

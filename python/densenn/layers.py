@@ -16,6 +16,7 @@ import numpy as np
 
 from . import _core
 from ._convert import (
+    as_default_float_array,
     as_float_array,
     as_matrix,
     as_numeric_array,
@@ -46,7 +47,8 @@ class Layer:
     def __call__(self, x):
         return self.forward(x)
 
-    # Subclasses provide _impl_for(dtype) -> the C++ layer, and _input_dtype(x) -> the dtype to use.
+    # Subclasses provide _impl_for(dtype) -> the C++ layer, and _input_dtype(x) -> the dtype to use
+    # (or their own _prepare(x) -> the input as an array of that dtype).
     @serialized
     def forward(self, x) -> np.ndarray:
         """Output for ``x`` of shape ``(batch, in)`` or ``(in,)``, keeping what backward needs."""
@@ -122,6 +124,7 @@ class Dense(Layer):
     ``init`` is ``"he"`` (uniform in ±sqrt(6/in_features), the default), ``"xavier"`` (uniform in
     ±sqrt(6/(in_features+out_features))) or ``"zeros"``; the bias starts at zero. The same ``seed``
     gives bitwise the same weights (in Python and C++); ``seed=None`` draws a random one.
+    ``dtype`` is float32 (the default, also for ``None`` as in PyTorch) or float64, or their names.
     """
 
     def __init__(self, in_features, out_features, *, bias=True, dtype=np.float32, init="he", seed=None):
@@ -235,7 +238,11 @@ def _restore_dense(in_features, out_features, bias, dtype, init, seed, parameter
 
 
 class Activation(Layer):
-    """An elementwise (or row-wise) activation; keeps float32 as float32, computes others in float64."""
+    """An elementwise (or row-wise) activation, in the dtype ``torch.as_tensor(x)`` would give it.
+
+    float64 arrays and tensors are computed in float64; everything else (lists, integers, float16,
+    float32) in float32, PyTorch's default dtype.
+    """
 
     _core_name = ""
 
@@ -243,8 +250,8 @@ class Activation(Layer):
         super().__init__()
         self._impls = {}
 
-    def _input_dtype(self, x):
-        return np.float32 if getattr(x, "dtype", None) == np.float32 else np.float64
+    def _prepare(self, x):
+        return as_default_float_array(x, name="x")
 
     def _impl_for(self, dtype):
         dtype = np.dtype(dtype)

@@ -30,7 +30,7 @@ def save(model, path) -> None:
     """Writes ``model`` (a Sequential of Dense layers and built-in activations) to a .safetensors file."""
     if model.dtype is None or model._core is None:
         raise TypeError("only a Sequential of Dense layers and densenn's activations can be saved")
-    _core.save_model([layer._impl_for(model.dtype) for layer in model], os.fspath(path))
+    _core.save_model([layer._impl_for(model.dtype) for layer in model._runners], os.fspath(path))
 
 
 def load(path, *, verify: bool = True):

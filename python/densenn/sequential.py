@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import threading
 
 import numpy as np
 
-from ._convert import as_float_array, as_matrix, as_numeric_array, check_lr
+from ._convert import as_default_float_array, as_float_array, as_matrix, as_numeric_array, check_lr
 from .layers import Activation, Dense, Layer, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, _core_class
 from .losses import BCEWithLogitsLoss, MSELoss, SoftmaxCrossEntropyLoss
 from .threads import serialized
@@ -25,9 +26,11 @@ class Sequential:
 
     ``model[i]`` is the very layer object passed in (negative indices work; a slice gives a new
     Sequential of the same layers). Dense sizes must chain, across activations too, every Dense
-    must have the same dtype, and no layer object may appear twice (a layer keeps one cached input
-    and one set of gradients; pass a ``copy.deepcopy`` of it instead); otherwise construction
-    raises ``ValueError``. Several models may share a layer.
+    must have the same dtype, and no layer object but an activation may appear twice (a layer
+    keeps one cached input and one set of gradients; pass a ``copy.deepcopy`` of it instead);
+    otherwise construction raises ``ValueError``. An activation has no parameters: one object may
+    be repeated, as in PyTorch, and computes as a fresh copy of it at each position would.
+    Several models may share a layer.
     """
 
     def __init__(self, *layers):
@@ -39,6 +42,7 @@ class Sequential:
         _check_distinct(layers)
         self._lock = threading.RLock()  # see threads.serialized
         self._layers = list(layers)
+        self._runners = _runners(self._layers)  # what forward and backward run, position by position
         self.dtype = _common_dtype(self._layers)
         self._input_width, self._output_width = _check_sizes_chain(self._layers)
         self._in_shape = self._out_shape = None  # shapes of the last training forward
@@ -46,10 +50,10 @@ class Sequential:
         self._core = self._core_network()
 
     def _core_network(self):
-        """The C++ Sequential over these very layer objects, when every layer is built in."""
+        """The C++ Sequential over the runners' C++ layers, when every layer is built in."""
         if self.dtype is None or any(type(layer) not in _BUILT_IN_LAYERS for layer in self._layers):
             return None
-        return _core_class("Sequential", self.dtype)([layer._impl_for(self.dtype) for layer in self._layers])
+        return _core_class("Sequential", self.dtype)([layer._impl_for(self.dtype) for layer in self._runners])
 
     # ---- the container ------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -94,7 +98,7 @@ class Sequential:
                 out = self._core.forward(as_matrix(arr)).reshape(-1)
         else:
             out, shapes = arr, []
-            for layer in self._layers:
+            for layer in self._runners:
                 out = layer.forward(out)
                 shapes.append(np.shape(out))
             self._layer_out_shapes = shapes
@@ -119,7 +123,7 @@ class Sequential:
                 return self._core.predict(arr)
             return self._core.predict(as_matrix(arr)).reshape(-1)
         out = arr
-        for layer in self._layers:
+        for layer in self._runners:
             out = layer.predict(out) if hasattr(layer, "predict") else layer.forward(out)
         return out
 
@@ -139,10 +143,10 @@ class Sequential:
             return dx if len(self._in_shape) == 2 else dx.reshape(self._in_shape)
         # densenn's layers first: one called directly since this forward must raise before the
         # layers behind it have overwritten their gradients.
-        for layer, shape in zip(self._layers, self._layer_out_shapes):
+        for layer, shape in zip(self._runners, self._layer_out_shapes):
             if isinstance(layer, Layer):
                 layer._check_backward(shape)
-        for layer in reversed(self._layers):
+        for layer in reversed(self._runners):
             grad = layer.backward(grad)
         return grad
 
@@ -152,7 +156,7 @@ class Sequential:
         lr = check_lr(lr)
         if self._core is not None:
             return self._core.step(lr)
-        for layer in self._layers:
+        for layer in self._runners:
             if hasattr(layer, "step"):
                 layer.step(lr)
 
@@ -178,7 +182,10 @@ class Sequential:
 
     def _prepare(self, x) -> np.ndarray:
         # Checked here, before any layer runs, so that a wrong width changes no layer's state.
-        arr = as_float_array(x, self.dtype, name="x")
+        if self.dtype is None:  # no Dense: the dtype a standalone activation would compute in
+            arr = as_default_float_array(x, name="x")
+        else:
+            arr = as_float_array(x, self.dtype, name="x")
         width = self._input_width
         if width is not None and arr.shape[-1] != width:
             expected = f"(batch, {width}) or ({width},)"
@@ -305,23 +312,61 @@ class Sequential:
 
 
 def _check_distinct(layers):
-    """Refuses a layer object that appears twice, nested Sequentials included."""
-    seen = {}
+    """Refuses a layer object that appears twice, nested Sequentials included; an activation may.
+
+    A repeated activation runs as a fresh copy at each position (see _runners), except inside the
+    nested Sequential that holds it, which runs the object itself: two nested Sequentials holding
+    it would share its cached input, so that is refused too.
+    """
+    seen, holder = {}, {}
 
     def visit(layer, where):
-        if id(layer) in seen:
+        if id(layer) in seen and not isinstance(layer, Activation):
             raise ValueError(
                 f"layer {where} ({layer!r}) is the same object as layer {seen[id(layer)]}: a layer keeps one "
                 "cached input and one set of gradients, so it cannot appear twice in a Sequential "
                 "(use copy.deepcopy(layer) for an independent copy)"
             )
-        seen[id(layer)] = where
+        if isinstance(layer, Activation) and "." in where:  # in a nested Sequential: which one?
+            other = holder.setdefault(id(layer), where)
+            if other.split(".")[0] != where.split(".")[0]:
+                raise ValueError(
+                    f"layer {where} ({layer!r}) is the same object as layer {other}, in another nested "
+                    "Sequential: the two would share its cached input (use copy.deepcopy(layer) for an "
+                    "independent copy)"
+                )
+        seen.setdefault(id(layer), where)
         if isinstance(layer, Sequential):
             for i, inner in enumerate(layer):
                 visit(inner, f"{where}.{i}")
 
     for i, layer in enumerate(layers):
         visit(layer, str(i))
+
+
+def _runners(layers):
+    """The objects forward and backward run: the layers themselves, except a repeated activation.
+
+    An activation keeps the input of its last forward for backward, so each position gets its own
+    copy (same kind and settings) after its first, and every position does when a nested
+    Sequential holds the same object (which runs it itself).
+    """
+    taken = {id(inner) for layer in layers if isinstance(layer, Sequential) for inner in _all_layers(layer)}
+    runners = []
+    for layer in layers:
+        if isinstance(layer, Activation) and id(layer) in taken:
+            layer = copy.deepcopy(layer)  # a fresh activation: settings kept, no C++ layer or cached input
+        taken.add(id(layer))
+        runners.append(layer)
+    return runners
+
+
+def _all_layers(model):
+    """Every layer object in a Sequential, those of nested Sequentials included."""
+    for layer in model:
+        yield layer
+        if isinstance(layer, Sequential):
+            yield from _all_layers(layer)
 
 
 def _common_dtype(layers):
