@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import os
 import struct
 import warnings
 
@@ -185,3 +186,13 @@ def test_a_path_with_a_null_byte_is_refused(tmp_path):
     model.save(tmp_path / "m.safetensors")
     with pytest.raises(ValueError):
         dn.load(str(tmp_path / "m.safetensors") + "\0ignored")
+
+
+def test_a_bytes_path_saves_and_loads(tmp_path):
+    model = dn.Sequential(dn.Dense(3, 2, seed=0), dn.ReLU())
+    path = os.fsencode(tmp_path / "m.safetensors")
+    model.save(path)
+    loaded = dn.load(path)
+    assert loaded[0].weight.tobytes() == model[0].weight.tobytes()
+    with pytest.raises(ValueError, match="null byte"):
+        dn.load(path + b"\0ignored")

@@ -31,3 +31,14 @@ def test_float32_bias_gradient_of_a_long_batch_matches_torch(torch, rng):
     error = np.abs(layer.grad_bias - exact).max()
     assert error <= 4 * torch_error + 1e-5
     torch.testing.assert_close(torch.from_numpy(layer.grad_bias.copy()), linear.bias.grad)
+
+
+def test_bfloat16_tensors_are_read_exactly(torch):
+    # NumPy has no bfloat16: such a tensor is read through float32, which holds its values exactly.
+    xt = torch.tensor([[1.5, -2.25, 0.1]], dtype=torch.bfloat16)
+    exact = xt.float().numpy()
+    layer = dn.Dense(3, 2, seed=0)
+    np.testing.assert_array_equal(layer.forward(xt), layer.forward(exact))
+    got = dn.ReLU().forward(xt)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, np.maximum(exact, 0))

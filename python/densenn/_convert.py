@@ -33,7 +33,10 @@ def as_numeric_array(x, name: str) -> np.ndarray:
     if type(x) is np.ndarray and x.dtype.kind in _REAL_KINDS:
         return x
     if hasattr(x, "detach") and hasattr(x, "numpy"):  # a torch.Tensor, possibly requiring grad
-        x = x.detach().cpu().numpy()
+        x = x.detach().cpu()
+        if str(x.dtype) == "torch.bfloat16":  # NumPy has no bfloat16; float32 holds each value exactly
+            x = x.float()
+        x = x.numpy()
     try:
         arr = np.asarray(x)
     except (TypeError, ValueError) as e:

@@ -26,11 +26,20 @@ class ModelFileWarning(UserWarning):
 _ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh, "softmax": Softmax}
 
 
+def _file_path(path) -> str:
+    """A str, bytes or os.PathLike path as a str; ValueError for a null byte, as open() raises: the
+    C library would stop reading the path there and use another file."""
+    path = os.fsdecode(os.fspath(path))
+    if "\0" in path:
+        raise ValueError("file path contains a null byte")
+    return path
+
+
 def save(model, path) -> None:
     """Writes ``model`` (a Sequential of Dense layers and built-in activations) to a .safetensors file."""
     if model.dtype is None or model._core is None:
         raise TypeError("only a Sequential of Dense layers and densenn's activations can be saved")
-    _core.save_model([layer._impl_for(model.dtype) for layer in model._runners], os.fspath(path))
+    _core.save_model([layer._impl_for(model.dtype) for layer in model._runners], _file_path(path))
 
 
 def load(path, *, verify: bool = True):
@@ -43,9 +52,7 @@ def load(path, *, verify: bool = True):
     """
     from .sequential import Sequential
 
-    path = os.fspath(path)
-    if "\0" in path:  # as open() does: the C library would stop reading the path there
-        raise ValueError("file path contains a null byte")
+    path = _file_path(path)
     if not os.path.exists(path):
         raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
     dtype_name, core_layers, notes = _core.load_model(path, bool(verify))
