@@ -275,3 +275,54 @@ def test_all_layers_take_the_model_dtype(dtype, rng):
     assert y.dtype == dtype
     assert model.backward(np.ones((2, 3))).dtype == dtype
     assert all(p.dtype == dtype for p in model.parameters() + model.gradients())
+
+
+def test_a_shared_layer_run_by_another_model_in_between_makes_backward_raise():
+    # PyTorch keeps each forward's inputs in its own graph; a densenn layer keeps one cached input,
+    # so a backward that would use another model's input raises instead of giving wrong gradients.
+    shared = dn.Dense(4, 4, seed=0)
+    first = dn.Sequential(shared, dn.ReLU(), dn.Dense(4, 2, seed=1))
+    second = dn.Sequential(shared, dn.Tanh())
+    rng = np.random.default_rng(0)
+    x1, x2, g = rng.normal(size=(3, 4)), rng.normal(size=(3, 4)), rng.normal(size=(3, 2))
+    first.forward(x1)
+    second.forward(x2)
+    before = [p.copy() for p in first.gradients()]
+    with pytest.raises(RuntimeError, match="layer 0 \\(dense\\) has run a training forward"):
+        first.backward(g)
+    assert all(np.array_equal(a, b) for a, b in zip(first.gradients(), before))
+    second.backward(rng.normal(size=(3, 4)))  # its own forward is the last: fine
+    first.forward(x1)
+    first.backward(g)  # taking turns works
+    alone = dn.Sequential(dn.Dense(4, 4, seed=0), dn.ReLU(), dn.Dense(4, 2, seed=1))
+    alone.forward(x1)
+    alone.backward(g)
+    assert all(np.array_equal(a, b) for a, b in zip(first.gradients(), alone.gradients()))
+
+
+class _Double:
+    """A layer of the user's own (the model then runs its layers from Python)."""
+
+    def forward(self, x):
+        return 2 * np.asarray(x)
+
+    def backward(self, grad):
+        return 2 * np.asarray(grad)
+
+
+def test_a_shared_layer_run_in_between_raises_in_a_model_with_a_layer_of_its_own():
+    shared = dn.Dense(4, 4, seed=0)
+    first = dn.Sequential(shared, _Double(), dn.Dense(4, 2, seed=1))
+    rng = np.random.default_rng(1)
+    x, g = rng.normal(size=(3, 4)), rng.normal(size=(3, 2))
+    first.forward(x)
+    shared.forward(rng.normal(size=(3, 4)))  # a direct call, the same shape
+    before = [p.copy() for p in first.gradients()]
+    with pytest.raises(RuntimeError, match="layer 0 .* has run a training forward"):
+        first.backward(g)
+    assert all(np.array_equal(a, b) for a, b in zip(first.gradients(), before))
+    first.forward(x)
+    dx = first.backward(g)
+    plain = dn.Sequential(dn.Dense(4, 4, seed=0), _Double(), dn.Dense(4, 2, seed=1))
+    plain.forward(x)
+    np.testing.assert_array_equal(dx, plain.backward(g))

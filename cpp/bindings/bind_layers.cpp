@@ -41,6 +41,8 @@ void def_layer_methods(Class& cls) {
   cls.def("backward", &layer_backward<T>, py::arg("grad_out"),
           "dE/dX for dE/dY of the last training forward's output shape; overwrites parameter gradients.");
   cls.def_property_readonly("kind", &Layer<T>::kind, "The layer kind: 'dense', 'relu', ...");
+  cls.def_property_readonly("forward_stamp", &Layer<T>::forward_stamp,
+                            "Changes at every training forward (0 before the first).");
 }
 
 template <typename T>

@@ -2,6 +2,7 @@
 #include "densenn/layers.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -46,6 +47,12 @@ bool holds(const Matrix<T>& m, MatrixView<const T> v) {
 }  // namespace
 
 // ---- Layer --------------------------------------------------------------------------------------
+
+template <typename T>
+void Layer<T>::stamp_forward() {
+  static std::atomic<std::uint64_t> last{0};
+  forward_stamp_ = last.fetch_add(1, std::memory_order_relaxed) + 1;
+}
 
 template <typename T>
 Matrix<T> Layer<T>::forward(MatrixView<const T> x, bool training) {
@@ -107,6 +114,7 @@ void Dense<T>::forward(MatrixView<T> y, MatrixView<const T> x, bool training) {
       detail::copy(input_.data(), x.data(), x.size());
     }
     has_input_ = true;
+    this->stamp_forward();
   }
   dense_forward(y.data(), x.data(), params_.data(), bias(), x.rows(), in_, out_);
 }
@@ -150,6 +158,7 @@ void Activation<T>::forward(MatrixView<T> y, MatrixView<const T> x, bool trainin
       detail::copy(cache_.data(), keep.data(), keep.size());
     }
     has_cache_ = true;
+    this->stamp_forward();
   }
 }
 

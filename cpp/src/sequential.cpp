@@ -165,6 +165,8 @@ MatrixView<const T> Sequential<T>::forward(MatrixView<const T> x) {
 template <typename T>
 MatrixView<const T> Sequential<T>::forward_unlocked(MatrixView<const T> x) {
   MatrixView<const T> y = run(x, true, train_outputs_);
+  stamps_.resize(layers_.size());
+  for (std::size_t k = 0; k < layers_.size(); ++k) stamps_[k] = layers_[k]->forward_stamp();
   has_forward_ = true;
   return y;
 }
@@ -191,10 +193,16 @@ MatrixView<const T> Sequential<T>::backward_unlocked(MatrixView<const T> dy, boo
   if (dy.rows() != out.rows() || dy.cols() != out.cols())
     throw ShapeError("Sequential backward: expected grad of shape " + shape_string(out.rows(), out.cols()) +
                      ", got " + shape_string(dy.rows(), dy.cols()));
-  // Every layer first: one called directly since this network's forward (another batch) must
-  // throw before the layers behind it have overwritten their gradients.
-  for (std::size_t k = 0; k < layers_.size(); ++k)
+  // Every layer first: one that has run a training forward since this network's forward (called
+  // directly, or by another network sharing it) holds another input, and must throw before the
+  // layers behind it have overwritten their gradients.
+  for (std::size_t k = 0; k < layers_.size(); ++k) {
     layers_[k]->check_backward(trained_[k].rows(), trained_[k].cols());
+    if (layers_[k]->forward_stamp() != stamps_[k])
+      throw StateError("Sequential backward: layer " + std::to_string(k) + " (" + layers_[k]->kind() +
+                       ") has run a training forward since this network's forward (it is shared with "
+                       "another network, or was called directly), so it holds another input: call forward again");
+  }
   MatrixView<const T> grad = dy;
   for (std::size_t k = layers_.size(); k-- > 0;) {
     Layer<T>& layer = *layers_[k];

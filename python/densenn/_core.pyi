@@ -83,6 +83,11 @@ class Dense_float32(Layer_float32):
         (out_features,) writable view of the bias, or None.
         """
     @property
+    def forward_stamp(self) -> int:
+        """
+        Changes at every training forward (0 before the first).
+        """
+    @property
     def grad_bias(self) -> typing.Any:
         """
         (out_features,) writable view of the bias gradient, or None.
@@ -127,6 +132,11 @@ class ReLU_float32(Layer_float32):
         Y for X of shape (batch, in); with training=True keep what backward needs.
         """
     @property
+    def forward_stamp(self) -> int:
+        """
+        Changes at every training forward (0 before the first).
+        """
+    @property
     def kind(self) -> str:
         """
         The layer kind: 'dense', 'relu', ...
@@ -148,6 +158,11 @@ class Sigmoid_float32(Layer_float32):
     ) -> numpy.typing.NDArray[numpy.float32]:
         """
         Y for X of shape (batch, in); with training=True keep what backward needs.
+        """
+    @property
+    def forward_stamp(self) -> int:
+        """
+        Changes at every training forward (0 before the first).
         """
     @property
     def kind(self) -> str:
@@ -173,6 +188,11 @@ class Tanh_float32(Layer_float32):
         Y for X of shape (batch, in); with training=True keep what backward needs.
         """
     @property
+    def forward_stamp(self) -> int:
+        """
+        Changes at every training forward (0 before the first).
+        """
+    @property
     def kind(self) -> str:
         """
         The layer kind: 'dense', 'relu', ...
@@ -194,6 +214,11 @@ class Softmax_float32(Layer_float32):
     ) -> numpy.typing.NDArray[numpy.float32]:
         """
         Y for X of shape (batch, in); with training=True keep what backward needs.
+        """
+    @property
+    def forward_stamp(self) -> int:
+        """
+        Changes at every training forward (0 before the first).
         """
     @property
     def kind(self) -> str:
@@ -219,6 +244,11 @@ class LeakyReLU_float32(Layer_float32):
     ) -> numpy.typing.NDArray[numpy.float32]:
         """
         Y for X of shape (batch, in); with training=True keep what backward needs.
+        """
+    @property
+    def forward_stamp(self) -> int:
+        """
+        Changes at every training forward (0 before the first).
         """
     @property
     def kind(self) -> str:
@@ -271,6 +301,11 @@ class Dense_float64(Layer_float64):
         (out_features,) writable view of the bias, or None.
         """
     @property
+    def forward_stamp(self) -> int:
+        """
+        Changes at every training forward (0 before the first).
+        """
+    @property
     def grad_bias(self) -> typing.Any:
         """
         (out_features,) writable view of the bias gradient, or None.
@@ -315,6 +350,11 @@ class ReLU_float64(Layer_float64):
         Y for X of shape (batch, in); with training=True keep what backward needs.
         """
     @property
+    def forward_stamp(self) -> int:
+        """
+        Changes at every training forward (0 before the first).
+        """
+    @property
     def kind(self) -> str:
         """
         The layer kind: 'dense', 'relu', ...
@@ -336,6 +376,11 @@ class Sigmoid_float64(Layer_float64):
     ) -> numpy.typing.NDArray[numpy.float64]:
         """
         Y for X of shape (batch, in); with training=True keep what backward needs.
+        """
+    @property
+    def forward_stamp(self) -> int:
+        """
+        Changes at every training forward (0 before the first).
         """
     @property
     def kind(self) -> str:
@@ -361,6 +406,11 @@ class Tanh_float64(Layer_float64):
         Y for X of shape (batch, in); with training=True keep what backward needs.
         """
     @property
+    def forward_stamp(self) -> int:
+        """
+        Changes at every training forward (0 before the first).
+        """
+    @property
     def kind(self) -> str:
         """
         The layer kind: 'dense', 'relu', ...
@@ -384,6 +434,11 @@ class Softmax_float64(Layer_float64):
         Y for X of shape (batch, in); with training=True keep what backward needs.
         """
     @property
+    def forward_stamp(self) -> int:
+        """
+        Changes at every training forward (0 before the first).
+        """
+    @property
     def kind(self) -> str:
         """
         The layer kind: 'dense', 'relu', ...
@@ -405,6 +460,11 @@ class LeakyReLU_float64(Layer_float64):
     ) -> numpy.typing.NDArray[numpy.float64]:
         """
         Y for X of shape (batch, in); with training=True keep what backward needs.
+        """
+    @property
+    def forward_stamp(self) -> int:
+        """
+        Changes at every training forward (0 before the first).
         """
     @property
     def kind(self) -> str:

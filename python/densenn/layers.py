@@ -75,6 +75,10 @@ class Layer:
         self._check_backward(grad.shape)
         return self._impl.backward(as_matrix(grad)).reshape(self._in_shape)
 
+    def _forward_stamp(self):
+        """Changes at every training forward of this layer (see Sequential.backward)."""
+        return None if self._impl is None else (self._impl_dtype, self._impl.forward_stamp)
+
     def _check_backward(self, shape) -> None:
         """Raises what backward would for a grad_out of this shape (None: any), changing nothing."""
         if self._impl is None:

@@ -30,7 +30,8 @@ class Sequential:
     keeps one cached input and one set of gradients; pass a ``copy.deepcopy`` of it instead);
     otherwise construction raises ``ValueError``. An activation has no parameters: one object may
     be repeated, as in PyTorch, and computes as a fresh copy of it at each position would.
-    Several models may share a layer.
+    Several models may share a layer; a backward after another model's forward through a shared
+    layer raises ``RuntimeError`` (the layer holds that other input).
     """
 
     def __init__(self, *layers):
@@ -47,6 +48,7 @@ class Sequential:
         self._input_width, self._output_width = _check_sizes_chain(self._layers)
         self._in_shape = self._out_shape = None  # shapes of the last training forward
         self._layer_out_shapes = []  # and of each layer's output (Python loop only)
+        self._stamps = []  # each layer's _forward_stamp() after the last forward (Python loop only)
         self._core = self._core_network()
 
     def _core_network(self):
@@ -102,6 +104,7 @@ class Sequential:
                 out = layer.forward(out)
                 shapes.append(np.shape(out))
             self._layer_out_shapes = shapes
+            self._stamps = [_forward_stamp(layer) for layer in self._runners]
         self._in_shape, self._out_shape = arr.shape, np.shape(out)
         return out
 
@@ -141,11 +144,18 @@ class Sequential:
         if self._core is not None:
             dx = self._core.backward(as_matrix(grad))
             return dx if len(self._in_shape) == 2 else dx.reshape(self._in_shape)
-        # densenn's layers first: one called directly since this forward must raise before the
-        # layers behind it have overwritten their gradients.
-        for layer, shape in zip(self._runners, self._layer_out_shapes):
+        # densenn's layers first: one that has run a training forward since this one (called
+        # directly, or by another model sharing it) must raise before the layers behind it have
+        # overwritten their gradients, as the C++ Sequential does.
+        for k, (layer, shape, stamp) in enumerate(zip(self._runners, self._layer_out_shapes, self._stamps)):
             if isinstance(layer, Layer):
                 layer._check_backward(shape)
+                if _forward_stamp(layer) != stamp:
+                    raise RuntimeError(
+                        f"Sequential.backward: layer {k} ({layer!r}) has run a training forward since this "
+                        "model's forward (it is shared with another model, or was called directly), so it "
+                        "holds another input: call forward again"
+                    )
         for layer in reversed(self._runners):
             grad = layer.backward(grad)
         return grad
@@ -309,6 +319,11 @@ class Sequential:
     def evaluate(self, x, y, loss, *, batch_size=None, metrics=None) -> dict[str, float]:
         """``{"loss": ..., "accuracy": ...}`` on ``(x, y)``, without touching training state."""
         return _evaluate(self, x, y, loss, batch_size=batch_size, metrics=metrics)
+
+
+def _forward_stamp(layer):
+    """What tells a densenn layer's training forwards apart (None for a layer of the user's own)."""
+    return layer._forward_stamp() if isinstance(layer, Layer) else None
 
 
 def _check_distinct(layers):

@@ -131,8 +131,9 @@ TEST(sequential_shape_errors_change_nothing) {
 }
 
 // A training forward writes each layer's output straight into the next layer's input cache; the
-// caches are the layers' own, so a smaller batch after a larger one, or another network sharing
-// a layer in between, leaves every backward with the inputs of its layers' last forward.
+// caches are the layers' own, so a smaller batch after a larger one leaves backward with the
+// inputs of the last forward. Another network sharing a layer, or a direct call, that runs a
+// forward through it in between makes backward throw instead of using that other input.
 TEST(sequential_outputs_in_the_layers_caches_follow_each_forward) {
   const std::vector<index_t> widths{6, 9, 4};
   auto layers = make_layers<float>("DRDR", widths);
@@ -143,14 +144,25 @@ TEST(sequential_outputs_in_the_layers_caches_follow_each_forward) {
   net.forward(matrix<float>(8, 6, 21));
   const Matrix<float> x = matrix<float>(3, 6, 22), dy = matrix<float>(3, 4, 23);
   net.forward(x);
-  other.forward(matrix<float>(3, 3, 24));  // layers[0] now caches other's hidden output
   std::vector<Matrix<float>> acts{x};
   for (auto& layer : loose) acts.push_back(layer->forward(acts.back()));
-  loose[0]->forward(other[0].forward(matrix<float>(3, 3, 24), false));
   Matrix<float> g = dy;
   for (std::size_t k = loose.size(); k-- > 0;) g = loose[k]->backward(g);
   CHECK(same_bits<float>(net.backward(dy), g));
   for (std::size_t i : {0, 2})
     CHECK(dynamic_cast<Dense<float>&>(net[index_t(i)]).gradients() ==
           dynamic_cast<Dense<float>*>(loose[i].get())->gradients());
+
+  // The same batch size through the shared layer: only the stamps tell the inputs apart.
+  net.forward(x);
+  other.forward(matrix<float>(3, 3, 24));  // layers[0] now caches other's hidden output
+  const std::vector<float> grads = dynamic_cast<Dense<float>&>(net[2]).gradients();
+  CHECK_THROWS_WITH(net.backward(dy), StateError, "layer 0 (dense) has run a training forward");
+  CHECK(dynamic_cast<Dense<float>&>(net[2]).gradients() == grads);  // nothing written
+  other.backward(matrix<float>(3, 9, 25));                            // other's own forward is the last
+  layers[2]->forward(matrix<float>(3, 9, 26));                        // a direct call
+  net.forward(x);
+  CHECK(same_bits<float>(net.backward(dy), g));
+  layers[1]->forward(matrix<float>(3, 9, 27));
+  CHECK_THROWS_WITH(net.backward(dy), StateError, "layer 1 (relu)");
 }

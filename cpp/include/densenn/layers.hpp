@@ -52,6 +52,16 @@ class Layer : public Lockable {
   // Allocating conveniences over forward and backward.
   Matrix<T> forward(MatrixView<const T> x, bool training = true);
   Matrix<T> backward(MatrixView<const T> dy);
+
+  // Changes at every training forward of densenn's layers (0 before the first): a Sequential
+  // tells by it that a layer it shares with someone else has since cached another input.
+  std::uint64_t forward_stamp() const { return forward_stamp_; }
+
+ protected:
+  void stamp_forward();  // a new forward_stamp(), unique in the process
+
+ private:
+  std::uint64_t forward_stamp_ = 0;
 };
 
 // Weight initialisation; bias always starts at zero.

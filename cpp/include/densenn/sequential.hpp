@@ -47,7 +47,8 @@ class Sequential : public Lockable {
   // Backpropagates dy = dE/doutput (the last forward's output shape) through every layer,
   // overwriting their gradients, and returns dE/dx. With need_input_grad = false the first
   // layer's dE/dx is not computed (it is a quarter of the work of a typical MLP) and the
-  // returned view is empty.
+  // returned view is empty. Throws StateError, changing nothing, when a layer has run a training
+  // forward since this network's (shared with another network, or called directly).
   MatrixView<const T> backward(MatrixView<const T> dy, bool need_input_grad = true);
   // Plain SGD on every parameter: p -= lr * grad.
   void step(T lr);
@@ -119,6 +120,7 @@ class Sequential : public Lockable {
   bool width_known_ = true;             // false once a layer of unknown width was added
   std::vector<Matrix<T>> train_outputs_, predict_outputs_;  // each layer's output (see training_output)
   std::vector<MatrixView<const T>> trained_;                // where the last training forward left each
+  std::vector<std::uint64_t> stamps_;                       // each layer's forward_stamp() after it
   Matrix<T> grad_[2];                   // backward ping-pongs between these
   Matrix<T> loss_grad_;                 // dE/doutput inside train_step
   bool has_forward_ = false;
