@@ -326,3 +326,23 @@ def test_a_shared_layer_run_in_between_raises_in_a_model_with_a_layer_of_its_own
     plain = dn.Sequential(dn.Dense(4, 4, seed=0), _Double(), dn.Dense(4, 2, seed=1))
     plain.forward(x)
     np.testing.assert_array_equal(dx, plain.backward(g))
+
+
+def test_zero_grad_zeroes_every_gradient_and_nothing_else():
+    model = dn.Sequential(dn.Dense(3, 4, seed=0), dn.ReLU(), dn.Dense(4, 2, seed=1))
+    rng = np.random.default_rng(2)
+    x, g = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+    model.forward(x)
+    model.backward(g)
+    want = [gr.copy() for gr in model.gradients()]
+    params = [p.copy() for p in model.parameters()]
+    assert all(np.any(gr != 0) for gr in model.gradients())
+    model[2].zero_grad()
+    assert not np.any(model[2].grad_weight) and not np.any(model[2].grad_bias)
+    assert np.array_equal(model[0].grad_weight, want[0])
+    model.zero_grad(set_to_none=True)
+    assert all(not np.any(gr) for gr in model.gradients())
+    assert all(np.array_equal(a, b) for a, b in zip(model.parameters(), params))
+    model.backward(g)  # overwrites: the same gradients as before
+    assert all(np.array_equal(a, b) for a, b in zip(model.gradients(), want))
+    dn.ReLU().zero_grad()  # no parameters: nothing to do

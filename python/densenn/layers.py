@@ -106,6 +106,13 @@ class Layer:
         """The gradients of parameters(), in the same order."""
         return []
 
+    @serialized
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Zeroes the gradients, for PyTorch habits: backward overwrites them anyway.
+        ``set_to_none`` is accepted for compatibility (the gradient buffers always exist)."""
+        for g in self.gradients():
+            g[...] = 0
+
     def _prepare(self, x) -> np.ndarray:
         return as_float_array(x, self._input_dtype(x), name="x")
 

@@ -219,6 +219,13 @@ class Sequential:
         """The gradient arrays of parameters(), in the same order."""
         return [g for layer in self._layers if hasattr(layer, "gradients") for g in layer.gradients()]
 
+    @serialized
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Zeroes every gradient, for PyTorch habits: backward overwrites them anyway.
+        ``set_to_none`` is accepted for compatibility (the gradient buffers always exist)."""
+        for g in self.gradients():
+            g[...] = 0
+
     def state_dict(self) -> dict[str, np.ndarray]:
         """A copy of every parameter under its torch.nn.Sequential key ("0.weight", ...)."""
         return {name: p.copy() for name, p in self.named_parameters()}
