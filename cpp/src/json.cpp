@@ -351,20 +351,19 @@ std::string quote(std::string_view s) {
   return out + '"';
 }
 
-std::string number(double x) {
+namespace {
+template <typename F>
+std::string shortest_number(F x) {
   if (std::isnan(x)) return "\"NaN\"";
   if (std::isinf(x)) return x > 0 ? "\"Infinity\"" : "\"-Infinity\"";
   char buf[32];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x);  // shortest exact form
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x);  // shortest exact form of F
   return std::string(buf, end);
 }
+}  // namespace
 
-std::string number(float x) {
-  if (std::isnan(x) || std::isinf(x)) return number(double(x));
-  char buf[32];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x);
-  return std::string(buf, end);
-}
+std::string number(double x) { return shortest_number(x); }
+std::string number(float x) { return shortest_number(x); }
 
 std::optional<double> number_from(const Value& v) {
   if (v.type == Value::Type::number) return v.number;

@@ -27,12 +27,8 @@ _ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh, "softmax": Softm
 
 
 def _file_path(path) -> str:
-    """A str, bytes or os.PathLike path as a str; ValueError for a null byte, as open() raises: the
-    C library would stop reading the path there and use another file."""
-    path = os.fsdecode(os.fspath(path))
-    if "\0" in path:
-        raise ValueError("file path contains a null byte")
-    return path
+    """A str, bytes or os.PathLike path as a str (the core refuses one with a null byte)."""
+    return os.fsdecode(os.fspath(path))
 
 
 def save(model, path) -> None:
@@ -53,6 +49,8 @@ def load(path, *, verify: bool = True):
     from .sequential import Sequential
 
     path = _file_path(path)
+    if "\0" in path:  # as open() does, before exists() could call such a path missing
+        raise ValueError("file path contains a null byte")
     if not os.path.exists(path):
         raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
     dtype_name, core_layers, notes = _core.load_model(path, bool(verify))

@@ -58,7 +58,7 @@ class Layer : public Lockable {
   std::uint64_t forward_stamp() const { return forward_stamp_; }
 
  protected:
-  void stamp_forward();  // a new forward_stamp(), unique in the process
+  void stamp_forward();  // a new forward_stamp(), unique among the process's layers of type T
 
  private:
   std::uint64_t forward_stamp_ = 0;
