@@ -187,3 +187,15 @@ def test_a_sequential_of_activations_only_computes_in_the_same_dtype(assert_clos
         assert_close(y, ref.leaky_relu(ref.tanh(x64), 0.2), want)
         assert model.predict(x).dtype == want
         assert model.backward(np.ones(x64.shape)).dtype == want
+
+
+def test_leaky_relu_slope_is_fixed_at_construction():
+    # The C++ layers (this object's, and those of every model holding it) were built with it: an
+    # assignment that they would silently ignore is refused instead.
+    act = dn.LeakyReLU(0.1)
+    model = dn.Sequential(dn.Dense(2, 2, seed=0), act)
+    model.forward(np.ones((1, 2), np.float32))
+    with pytest.raises(AttributeError, match="fixed at construction"):
+        act.negative_slope = 0.5
+    assert act.negative_slope == 0.1
+    np.testing.assert_allclose(act.forward(np.array([-1.0, 2.0])), [-0.1, 2.0], rtol=1e-15)

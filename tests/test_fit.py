@@ -483,3 +483,10 @@ def test_readme_fit_section_runs(monkeypatch, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "['loss', 'accuracy', 'val_loss', 'val_accuracy']" in out and "'accuracy': 0.9" in out
     assert (tmp_path / "curves.png").stat().st_size > 5000
+
+
+def test_a_callback_returning_numpy_true_stops_training():
+    model = dn.Sequential(dn.Dense(2, 1, seed=0))
+    x, y = np.ones((4, 2), np.float32), np.zeros((4, 1), np.float32)
+    history = model.fit(x, y, loss="mse", epochs=5, progress=False, callbacks=[lambda epoch, logs: np.True_])
+    assert len(history["loss"]) == 1

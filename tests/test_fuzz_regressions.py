@@ -206,7 +206,7 @@ def test_failed_backward_leaves_every_gradient_unchanged(direct_batch, python_lo
     model.forward(np.ones((3, 2), np.float32))
     model[0].forward(np.ones((direct_batch, 2), np.float32))  # the first layer's training input replaced
     before = [g.copy() for g in model.gradients()]
-    with pytest.raises(ValueError):
+    with pytest.raises(RuntimeError, match="training forward since"):  # why, not "shapes differ"
         model.backward(np.ones((3, 2), np.float32))
     for g, old in zip(model.gradients(), before):
         np.testing.assert_array_equal(g, old)
@@ -239,3 +239,23 @@ def test_models_may_share_a_layer():
     assert first[0] is second[1]
     x = np.ones((1, 2), np.float32)
     np.testing.assert_array_equal(first.predict(x), np.tanh(d.predict(x)))
+
+
+class _WrongWidthGradient(_Identity):
+    """A user-defined layer whose backward returns a gradient of the wrong width."""
+
+    def backward(self, grad):
+        return grad[:, :1]
+
+
+def test_a_user_layer_failing_in_backward_leaves_every_gradient_unchanged():
+    # The Dense after the faulty layer has already overwritten its gradients when the one before
+    # it refuses the wrong width: they are put back.
+    model = dn.Sequential(dn.Dense(3, 4, seed=0), _WrongWidthGradient(), dn.Dense(4, 2, seed=1))
+    model.forward(np.ones((2, 3), np.float32))
+    for g in model.gradients():
+        g[...] = 7.0
+    with pytest.raises(ValueError):
+        model.backward(np.full((2, 2), 0.5, np.float32))
+    for g in model.gradients():
+        np.testing.assert_array_equal(g, 7.0)

@@ -2,11 +2,13 @@
 
 import hashlib
 import json
+import os
 import struct
 
 import numpy as np
 import pytest
 
+import densenn as dn
 from densenn import _core
 
 safetensors_numpy = pytest.importorskip(
@@ -175,6 +177,7 @@ HOSTILE = {
     "shape vs bytes": ({"t": {**TENSOR, "shape": [3]}}, bytes(8), None, "needs 12 bytes"),
     "out of range": ({"t": {**TENSOR, "data_offsets": [0, 8]}}, bytes(4), None, "beyond the data section"),
     "overlap": ({"t": TENSOR, "u": {**TENSOR, "data_offsets": [4, 12]}}, bytes(12), None, "overlap"),
+    "bytes after the last tensor": ({"t": TENSOR}, bytes(12), None, "cover 8 bytes"),
     "unknown dtype": ({"t": {**TENSOR, "dtype": "Q7"}}, bytes(8), None, "unknown dtype"),
     "huge shape": ({"t": {**TENSOR, "shape": [2**40, 2**40]}}, bytes(8), None, "too large"),
 }
@@ -192,6 +195,17 @@ def test_hostile_files_raise_value_error(tmp_path, case):
         _core.load_model(str(path))
     with pytest.raises(ValueError):
         _core.read_safetensors(str(path))
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_a_device_is_refused_after_its_first_bytes(device):
+    # Only what the header announces is read: an endless stream is refused, not read to its end.
+    if not os.path.exists(device):
+        pytest.skip(f"no {device} here")
+    with pytest.raises(ValueError, match="safetensors header"):
+        _core.read_safetensors(device)
+    with pytest.raises(ValueError):
+        dn.load(device)
 
 
 def test_every_truncation_raises_value_error(tmp_path):

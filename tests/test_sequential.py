@@ -346,3 +346,12 @@ def test_zero_grad_zeroes_every_gradient_and_nothing_else():
     model.backward(g)  # overwrites: the same gradients as before
     assert all(np.array_equal(a, b) for a, b in zip(model.gradients(), want))
     dn.ReLU().zero_grad()  # no parameters: nothing to do
+
+
+@pytest.mark.parametrize("rows", [10, 11, 12, 13])
+def test_predict_in_chunks_is_bitwise_the_whole_batch(rows):
+    # A last chunk of one or two rows would take the few-row kernel (other rounding): it joins the
+    # chunk before it.
+    model = make_model(np.float32)
+    x = np.random.default_rng(rows).normal(size=(rows, 5)).astype(np.float32)
+    np.testing.assert_array_equal(model.predict(x, batch_size=4), model.predict(x))

@@ -1,6 +1,8 @@
-"""Agreement with PyTorch where plain formulas leave room: ReLU's gradient at NaN, long batch sums."""
+"""Agreement with PyTorch where plain formulas leave room: ReLU's gradient at NaN, long batch sums,
+small losses next to large logits, infinite logits, optimizer constants rounded to float32."""
 
 import numpy as np
+import pytest
 
 import densenn as dn
 
@@ -42,3 +44,73 @@ def test_bfloat16_tensors_are_read_exactly(torch):
     got = dn.ReLU().forward(xt)
     assert got.dtype == np.float32
     np.testing.assert_array_equal(got, np.maximum(exact, 0))
+
+
+@pytest.mark.parametrize(
+    ("logits", "label"),
+    [([[12.0, 0.0, -3.0]], 0), ([[1e6 + 1, 1e6, 1e6 - 2]], 1), ([[30.0, 0.0]], 0), ([[-5.0, 40.0, 39.5]], 1)],
+)
+def test_cross_entropy_keeps_the_digits_of_a_small_loss_next_to_large_logits(torch, logits, label):
+    # (max - z[label]) + log(sum), as torch's log_softmax: log-sum-exp minus z[label] would cancel.
+    z = np.array(logits)
+    loss = dn.SoftmaxCrossEntropyLoss()
+    expected = torch.nn.functional.cross_entropy(torch.tensor(z), torch.tensor([label])).item()
+    assert loss.forward(z, [label]) == pytest.approx(expected, rel=1e-13, abs=0)
+    onehot = np.eye(z.shape[1])[[label]]
+    assert loss.forward(z, onehot) == pytest.approx(expected, rel=1e-13, abs=0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_bce_with_logits_at_infinite_logits_matches_torch(torch, dtype):
+    z = np.array([np.inf, -np.inf, 3.0, -3.0, 0.0, 1e30, -1e30], dtype=dtype)
+    loss = dn.BCEWithLogitsLoss()
+    for t in (0.0, 0.5, 1.0):
+        target = np.full_like(z, t)
+        for k in range(z.size):  # one element at a time: a NaN or inf anywhere decides the mean
+            got = loss.forward(z[k : k + 1], target[k : k + 1])
+            expected = torch.nn.functional.binary_cross_entropy_with_logits(
+                torch.tensor(z[k : k + 1]), torch.tensor(target[k : k + 1])
+            ).item()
+            np.testing.assert_allclose(
+                got, expected, rtol=1e-6 if dtype == np.float32 else 1e-14, equal_nan=True
+            )
+
+
+@pytest.mark.parametrize("betas", [(0.9, 0.999), (0.9, 0.9999), (0.8, 0.99999)])
+def test_float32_adam_rounds_one_minus_beta_as_torch_does(torch, betas):
+    # 1 - float32(0.999) is 0.0009999871: torch computes 1 - beta2 in double, then rounds it. Rounded
+    # the other way, the first steps were 6.6e-6 (0.999) to 6.8e-4 (0.99999) away, relatively.
+    layer = dn.Dense(3, 2, init="zeros", bias=False)
+    opt = dn.Adam([layer.weight], lr=1e-3, betas=betas)
+    w = torch.zeros(2, 3, requires_grad=True)
+    opt_t = torch.optim.Adam([w], lr=1e-3, betas=betas)
+    grads = np.linspace(-1.0, 2.0, 6, dtype=np.float32).reshape(2, 3)
+    for step in range(3):
+        layer.grad_weight[...] = grads * (step + 1)
+        w.grad = torch.from_numpy(grads * (step + 1))
+        opt.step()
+        opt_t.step()
+        torch.testing.assert_close(torch.from_numpy(layer.weight.copy()), w.detach(), rtol=1e-6, atol=0)
+    state = opt.state_dict()["state"][0]
+    for key in ("exp_avg", "exp_avg_sq"):
+        torch.testing.assert_close(
+            torch.as_tensor(np.asarray(state[key])), opt_t.state[w][key], rtol=1e-6, atol=0
+        )
+
+
+def test_torch_dtypes_and_tensor_learning_rates_are_taken(torch):
+    layer = dn.Dense(2, 2, dtype=torch.float64, seed=0)
+    assert layer.weight.dtype == np.float64
+    with pytest.raises(TypeError, match="float32 or float64"):
+        dn.Dense(2, 2, dtype=torch.int32)
+    model = dn.Sequential(layer)
+    model.forward(np.ones((1, 2)))
+    model.backward(np.ones((1, 2)))
+    before = layer.weight.copy()
+    model.step(torch.tensor(0.5))
+    np.testing.assert_array_equal(layer.weight, before - 0.5 * layer.grad_weight)
+    after_one = layer.weight.copy()
+    dn.SGD(model.parameters(), lr=torch.tensor(0.5)).step()
+    np.testing.assert_array_equal(layer.weight, after_one - 0.5 * layer.grad_weight)
+    with pytest.raises(TypeError, match="lr must be a real number"):
+        model.step(torch.tensor([0.1, 0.2]))

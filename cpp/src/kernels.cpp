@@ -394,15 +394,17 @@ void mse_loss_backward(T* grad, const T* pred, const T* target, index_t n) {
   });
 }
 
-// log softmax(z)_c = z_c - m - log(sum exp(z - m)), with m the row maximum: stable for any z.
-// Returns log(sum exp(z - m)) + m, the row's log-sum-exp, and writes softmax(z) into probs.
+// -log softmax(z)_c = (m - z_c) + log(sum exp(z - m)), with m the row maximum: stable for any z,
+// and in this order (as torch's log_softmax) no digit of a small loss is lost to m's size.
+// Writes softmax(z) into probs, sets m, and returns log(sum exp(z - m)).
 template <typename T>
-static double softmax_row(T* probs, const T* z, index_t cols) {
-  const T m = *std::max_element(z, z + cols);
+static double softmax_row(T* probs, const T* z, index_t cols, double& m) {
+  const T max = *std::max_element(z, z + cols);
   double sum = 0;
-  for (index_t c = 0; c < cols; ++c) sum += (probs[c] = std::exp(z[c] - m));
+  for (index_t c = 0; c < cols; ++c) sum += (probs[c] = std::exp(z[c] - max));
   for (index_t c = 0; c < cols; ++c) probs[c] = static_cast<T>(probs[c] / sum);
-  return std::log(sum) + double(m);
+  m = double(max);
+  return std::log(sum);
 }
 
 template <typename T>
@@ -410,8 +412,9 @@ T softmax_cross_entropy_forward(T* probs, const T* logits, const std::int64_t* l
   double total = 0;
   for (index_t r = 0; r < rows; ++r) {
     const T* z = logits + r * cols;
-    const double lse = softmax_row(probs + r * cols, z, cols);
-    total += lse - double(z[labels[r]]);
+    double m;
+    const double log_sum = softmax_row(probs + r * cols, z, cols, m);
+    total += (m - double(z[labels[r]])) + log_sum;
   }
   return static_cast<T>(total / double(rows));
 }
@@ -431,8 +434,9 @@ T softmax_cross_entropy_soft_forward(T* probs, const T* logits, const T* target,
   for (index_t r = 0; r < rows; ++r) {
     const T* z = logits + r * cols;
     const T* t = target + r * cols;
-    const double lse = softmax_row(probs + r * cols, z, cols);
-    for (index_t c = 0; c < cols; ++c) total += double(t[c]) * (lse - double(z[c]));
+    double m;
+    const double log_sum = softmax_row(probs + r * cols, z, cols, m);
+    for (index_t c = 0; c < cols; ++c) total += double(t[c]) * ((m - double(z[c])) + log_sum);
   }
   return static_cast<T>(total / double(rows));
 }
@@ -453,7 +457,9 @@ T bce_with_logits_forward(const T* logits, const T* target, index_t n) {
   double total = 0;
   for (index_t k = 0; k < n; ++k) {
     const double z = logits[k], t = target[k];
-    total += std::max(z, 0.0) - z * t + std::log1p(std::exp(-std::abs(z)));
+    // torch's (1 - t) z - log sigmoid(z), log sigmoid(z) = min(z, 0) - log1p(exp(-|z|)): the same
+    // inf and NaN at infinite logits (z = inf, t = 0 is inf; z = inf, t = 1 is NaN).
+    total += (1.0 - t) * z - (std::min(z, 0.0) - std::log1p(std::exp(-std::abs(z))));
   }
   return static_cast<T>(total / double(n));
 }

@@ -20,7 +20,7 @@ void sgd_step(T* p, T* v, const T* g, const SGDStep<T>& h, bool first, index_t n
     T d = g[k];
     if (h.weight_decay != T(0)) d = d + h.weight_decay * p[k];  // grad.add(param, alpha=weight_decay)
     if (momentum) {
-      v[k] = first ? d : v[k] * h.momentum + (T(1) - h.dampening) * d;  // buf.mul_(momentum).add_(d, ...)
+      v[k] = first ? d : v[k] * h.momentum + h.one_minus_dampening * d;  // buf.mul_(momentum).add_(d, ...)
       d = h.nesterov ? d + h.momentum * v[k] : v[k];
     }
     p[k] = p[k] + (-h.lr) * d;  // param.add_(d, alpha=-lr)
@@ -32,8 +32,9 @@ AdamStep<T> adam_step_scalars(const AdamOptions& o, std::int64_t t) {
   const double bias_correction1 = 1.0 - std::pow(o.beta1, double(t));
   const double bias_correction2 = 1.0 - std::pow(o.beta2, double(t));
   AdamStep<T> h;
-  h.beta1 = T(o.beta1);
   h.beta2 = T(o.beta2);
+  h.one_minus_beta1 = T(1.0 - o.beta1);
+  h.one_minus_beta2 = T(1.0 - o.beta2);
   h.eps = T(o.eps);
   h.weight_decay = T(o.weight_decay);
   h.decoupled_weight_decay = o.decoupled_weight_decay;
@@ -47,9 +48,8 @@ AdamStep<T> adam_step_scalars(const AdamOptions& o, std::int64_t t) {
 template <typename T>
 void adam_step(T* p, T* m, T* v, T* v_max, const T* g, const AdamStep<T>& h, index_t n) {
   // torch.lerp(m, d, w): m + w (d - m) for |w| < 0.5, else d - (d - m)(1 - w), to stay exact at w = 1.
-  const T w = T(1) - h.beta1;
+  const T w = h.one_minus_beta1;
   const bool small_weight = std::fabs(w) < T(0.5);
-  const T one_minus_beta2 = T(1) - h.beta2;
   for (index_t k = 0; k < n; ++k) {
     T d = g[k];
     if (h.weight_decay != T(0)) {
@@ -59,7 +59,7 @@ void adam_step(T* p, T* m, T* v, T* v_max, const T* g, const AdamStep<T>& h, ind
         d = d + h.weight_decay * p[k];  // grad.add(param, alpha=weight_decay)
     }
     m[k] = small_weight ? m[k] + w * (d - m[k]) : d - (d - m[k]) * (T(1) - w);  // exp_avg.lerp_(d, 1 - beta1)
-    v[k] = v[k] * h.beta2 + one_minus_beta2 * d * d;                            // mul_(beta2).addcmul_(d, d)
+    v[k] = v[k] * h.beta2 + h.one_minus_beta2 * d * d;                           // mul_(beta2).addcmul_(d, d)
     T second = v[k];
     if (h.amsgrad) second = v_max[k] = std::max(v_max[k], v[k]);
     const T denom = std::sqrt(second) / h.bias_correction2_sqrt + h.eps;
@@ -192,7 +192,7 @@ void SGD<T>::set_options(const SGDOptions& options) {
 
 template <typename T>
 void SGD<T>::update(typename Optimizer<T>::Slot& s) {
-  const SGDStep<T> h{T(options_.lr), T(options_.momentum), T(options_.dampening), T(options_.weight_decay),
+  const SGDStep<T> h{T(options_.lr), T(options_.momentum), T(1.0 - options_.dampening), T(options_.weight_decay),
                      options_.nesterov};
   std::vector<T>& buf = s.buffers[0];
   const bool first = h.momentum != T(0) && buf.empty();  // torch creates the buffer on first use

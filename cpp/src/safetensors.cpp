@@ -72,8 +72,8 @@ TensorInfo tensor_info(const std::string& name, const json::Value& v) {
   return t;
 }
 
-// The validated header of bytes[0, size): metadata and tensors, with the data section's start.
-SafeTensors parse_header(const std::uint8_t* bytes, std::size_t size, std::size_t& data_start) {
+// The header's length, from the first 8 of `size` bytes; throws unless they hold a plausible one.
+std::uint64_t header_length(const std::uint8_t* bytes, std::size_t size) {
   if (size < 8)
     throw FormatError("not a safetensors file: " + std::to_string(size) +
                       " bytes, shorter than the 8-byte header length");
@@ -81,14 +81,18 @@ SafeTensors parse_header(const std::uint8_t* bytes, std::size_t size, std::size_
   for (int k = 7; k >= 0; --k) n = n << 8 | bytes[k];
   if (n > max_header_size)
     throw FormatError("safetensors header length " + std::to_string(n) + " exceeds the 100 MB limit");
-  if (n > size - 8)
-    throw FormatError("safetensors header length " + std::to_string(n) + " runs past the end of the file (" +
-                      std::to_string(size) + " bytes): the file is truncated or not a safetensors file");
-  data_start = 8 + static_cast<std::size_t>(n);
-  const std::string_view text(reinterpret_cast<const char*>(bytes + 8), static_cast<std::size_t>(n));
+  return n;
+}
+
+[[noreturn]] void header_past_end(std::uint64_t n, std::size_t size) {
+  throw FormatError("safetensors header length " + std::to_string(n) + " runs past the end of the file (" +
+                    std::to_string(size) + " bytes): the file is truncated or not a safetensors file");
+}
+
+// The metadata and the tensors of the header's JSON text, each tensor checked on its own.
+SafeTensors parse_header_text(std::string_view text) {
   if (text.empty() || text[0] != '{') throw FormatError("safetensors header must be a JSON object starting with '{'");
   const json::Value header = json::parse(text);
-
   SafeTensors file;
   for (const auto& [name, value] : header.members) {
     if (name == "__metadata__") {
@@ -101,11 +105,16 @@ SafeTensors parse_header(const std::uint8_t* bytes, std::size_t size, std::size_
       file.tensors.push_back(tensor_info(name, value));
     }
   }
-  // The byte ranges must tile the data section: sorted by position, each starts where the last ended.
+  // Sorted by position, for check_layout and for the readers of the tensors' bytes.
   std::sort(file.tensors.begin(), file.tensors.end(), [](const TensorInfo& a, const TensorInfo& b) {
     return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
   });
-  const std::size_t data_size = size - data_start;
+  return file;
+}
+
+// Throws unless the (sorted) tensors' byte ranges tile a data section of data_size bytes: each
+// starts where the last ended, and the last ends where the section does.
+void check_layout(const SafeTensors& file, std::size_t data_size) {
   std::size_t expected = 0;
   for (const TensorInfo& t : file.tensors) {
     if (t.begin != expected)
@@ -120,7 +129,13 @@ SafeTensors parse_header(const std::uint8_t* bytes, std::size_t size, std::size_
   if (expected != data_size)
     throw FormatError("the tensors cover " + std::to_string(expected) + " bytes of a " + std::to_string(data_size) +
                       "-byte data section");
-  return file;
+}
+
+// The data section's size the header announces: where its last tensor ends (0 without tensors).
+std::size_t announced_data_size(const SafeTensors& file) {
+  std::size_t end = 0;
+  for (const TensorInfo& t : file.tensors) end = std::max(end, t.end);
+  return end;
 }
 
 [[noreturn]] void file_error(const std::string& what, const std::string& path) {
@@ -169,8 +184,11 @@ std::size_t dtype_size(const std::string& dtype) {
 }
 
 SafeTensors parse_safetensors(const std::uint8_t* bytes, std::size_t size) {
-  std::size_t data_start = 0;
-  SafeTensors file = parse_header(bytes, size, data_start);
+  const std::uint64_t n = header_length(bytes, size);
+  if (n > size - 8) header_past_end(n, size);
+  const std::size_t data_start = 8 + static_cast<std::size_t>(n);
+  SafeTensors file = parse_header_text({reinterpret_cast<const char*>(bytes + 8), static_cast<std::size_t>(n)});
+  check_layout(file, size - data_start);
   file.data.assign(bytes + data_start, bytes + size);
   return file;
 }
@@ -180,17 +198,32 @@ SafeTensors read_safetensors(const std::string& path) {
   errno = 0;
   std::unique_ptr<std::FILE, CloseFile> f(std::fopen(path.c_str(), "rb"));
   if (!f) file_error("cannot open", path);
-  // Read in chunks rather than trusting a size reported in advance: memory grows only with
-  // bytes actually read.
-  std::vector<std::uint8_t> bytes;
-  std::uint8_t chunk[1 << 16];
-  std::size_t got;
-  while ((got = std::fread(chunk, 1, sizeof chunk, f.get())) > 0) bytes.insert(bytes.end(), chunk, chunk + got);
-  if (std::ferror(f.get())) file_error("cannot read", path);
-  std::size_t data_start = 0;
-  SafeTensors file = parse_header(bytes.data(), bytes.size(), data_start);
-  bytes.erase(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(data_start));
-  file.data = std::move(bytes);
+  // Up to `count` more bytes appended to `bytes`, in chunks rather than trusting a size in advance:
+  // memory grows only with bytes actually read. Only what the header announces is read (and one
+  // byte more, to refuse a longer file), so a device or a huge file of another kind is not read
+  // to its end.
+  const auto read_more = [&](std::vector<std::uint8_t>& bytes, std::uint64_t count) {
+    std::uint8_t chunk[1 << 16];
+    while (count > 0) {
+      const std::size_t got = std::fread(chunk, 1, std::size_t(std::min<std::uint64_t>(count, sizeof chunk)), f.get());
+      if (got == 0) break;
+      bytes.insert(bytes.end(), chunk, chunk + got);
+      count -= got;
+    }
+    if (std::ferror(f.get())) file_error("cannot read", path);
+  };
+  std::vector<std::uint8_t> head;
+  read_more(head, 8);
+  const std::uint64_t n = header_length(head.data(), head.size());
+  read_more(head, n);
+  if (head.size() < 8 + n) header_past_end(n, head.size());
+  SafeTensors file = parse_header_text({reinterpret_cast<const char*>(head.data() + 8), static_cast<std::size_t>(n)});
+  const std::size_t data_size = announced_data_size(file);
+  read_more(file.data, std::uint64_t(data_size) + 1);
+  if (file.data.size() > data_size)
+    throw FormatError("the tensors cover " + std::to_string(data_size) +
+                      " bytes of the data section, and the file goes on after them");
+  check_layout(file, file.data.size());
   return file;
 }
 

@@ -197,11 +197,11 @@ MatrixView<const T> Sequential<T>::backward_unlocked(MatrixView<const T> dy, boo
   // directly, or by another network sharing it) holds another input, and must throw before the
   // layers behind it have overwritten their gradients.
   for (std::size_t k = 0; k < layers_.size(); ++k) {
-    layers_[k]->check_backward(trained_[k].rows(), trained_[k].cols());
-    if (layers_[k]->forward_stamp() != stamps_[k])
+    if (layers_[k]->forward_stamp() != stamps_[k])  // first: its cache may now have another shape too
       throw StateError("Sequential backward: layer " + std::to_string(k) + " (" + layers_[k]->kind() +
                        ") has run a training forward since this network's forward (it is shared with "
                        "another network, or was called directly), so it holds another input: call forward again");
+    layers_[k]->check_backward(trained_[k].rows(), trained_[k].cols());
   }
   MatrixView<const T> grad = dy;
   for (std::size_t k = layers_.size(); k-- > 0;) {

@@ -13,12 +13,15 @@ _REAL_KINDS = "biuf"
 
 
 def resolve_dtype(dtype) -> np.dtype:
-    """np.float32 or np.float64 from anything NumPy reads as a dtype ("float64", np.float32, float).
+    """np.float32 or np.float64 from anything NumPy reads as a dtype ("float64", np.float32, float),
+    or from torch.float32 / torch.float64.
 
     None is float32, PyTorch's default dtype (NumPy would read it as float64).
     """
     if dtype is None:
         return np.dtype(np.float32)
+    if type(dtype).__name__ == "dtype" and type(dtype).__module__ == "torch":  # torch.float64 -> "float64"
+        dtype = str(dtype).removeprefix("torch.")
     try:
         resolved = np.dtype(dtype)
     except TypeError as e:
@@ -87,19 +90,27 @@ def as_matrix(arr: np.ndarray) -> np.ndarray:
     return arr.reshape(1, -1) if arr.ndim == 1 else arr
 
 
+def real_scalar(value, name: str) -> float:
+    """A real number as a float: a Python or NumPy number, a 0-d real array or a 0-d torch tensor
+    (as torch.optim takes); TypeError for anything else, bools included."""
+    if hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch.Tensor
+        value = as_numeric_array(value, name)
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.ndarray)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    if isinstance(value, np.ndarray):
+        if value.ndim != 0 or value.dtype.kind not in "iuf":
+            raise TypeError(
+                f"{name} must be a real number, got an array of shape {value.shape} and dtype {value.dtype}"
+            )
+        value = value.item()
+    return float(value)
+
+
 def check_lr(lr) -> float:
     """A learning rate as a float: a real number, finite and not negative (as torch.optim requires)."""
     if type(lr) is float and 0.0 <= lr < math.inf:
         return lr
-    if isinstance(lr, bool) or not isinstance(lr, (numbers.Real, np.ndarray)):
-        raise TypeError(f"lr must be a real number, got {type(lr).__name__}")
-    if isinstance(lr, np.ndarray):
-        if lr.ndim != 0 or lr.dtype.kind not in "iuf":
-            raise TypeError(
-                f"lr must be a real number, got an array of shape {lr.shape} and dtype {lr.dtype}"
-            )
-        lr = lr.item()
-    value = float(lr)
+    value = real_scalar(lr, "lr")
     if not math.isfinite(value) or value < 0:
         raise ValueError(f"Invalid learning rate: {value} (must be finite and >= 0)")
     return value

@@ -293,7 +293,20 @@ class LeakyReLU(Activation):
 
     def __init__(self, negative_slope=0.01):
         super().__init__()
-        self.negative_slope = float(check_real(negative_slope, "negative_slope"))
+        self._negative_slope = float(check_real(negative_slope, "negative_slope"))
+
+    @property
+    def negative_slope(self) -> float:
+        """The slope for negative inputs, fixed at construction: the C++ layers computing with it,
+        in this object and in the models holding it, were built with it."""
+        return self._negative_slope
+
+    @negative_slope.setter
+    def negative_slope(self, value) -> None:
+        raise AttributeError(
+            "LeakyReLU.negative_slope is fixed at construction (the layer already computes with it): "
+            f"use a new LeakyReLU({value!r})"
+        )
 
     def _make(self, cls):
         return cls(self.negative_slope)

@@ -15,12 +15,10 @@ torch's learning-rate schedulers do.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from . import _core
-from ._convert import as_numeric_array
+from ._convert import as_numeric_array, real_scalar
 
 _SUFFIX = {np.dtype(np.float32): "float32", np.dtype(np.float64): "float64"}
 _DENSE_TYPES = (_core.Dense_float32, _core.Dense_float64)
@@ -51,16 +49,6 @@ def _gradient_of(param, where: str) -> np.ndarray:
         f"layers in place, so they take the arrays of model.parameters() or layer.parameters() "
         f"themselves, not copies, slices or other arrays"
     )
-
-
-def _real(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.ndarray)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    if isinstance(value, np.ndarray):
-        if value.ndim != 0 or value.dtype.kind not in "iuf":
-            raise TypeError(f"{name} must be a real number, got an array of shape {value.shape}")
-        value = value.item()
-    return float(value)
 
 
 def _flag(value, name: str) -> bool:
@@ -237,7 +225,7 @@ class Optimizer:
         for i, (impl, k) in enumerate(self._slots):
             entry = state.get(i, state.get(str(i), {}))
             step = entry.get("step", 0)
-            step = int(_real(step.item() if hasattr(step, "item") else step, f"state[{i}]['step']"))
+            step = int(real_scalar(step.item() if hasattr(step, "item") else step, f"state[{i}]['step']"))
             if step < 0:
                 raise ValueError(f"state[{i}]['step'] must not be negative, got {step}")
             buffers = []
@@ -290,10 +278,10 @@ class SGD(Optimizer):
 
     def _options(self, group):
         options = (
-            _real(group["lr"], "lr"),
-            _real(group["momentum"], "momentum"),
-            _real(group["dampening"], "dampening"),
-            _real(group["weight_decay"], "weight_decay"),
+            real_scalar(group["lr"], "lr"),
+            real_scalar(group["momentum"], "momentum"),
+            real_scalar(group["dampening"], "dampening"),
+            real_scalar(group["weight_decay"], "weight_decay"),
             _flag(group["nesterov"], "nesterov"),
         )
         return options
@@ -337,11 +325,11 @@ class Adam(Optimizer):
         if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
             raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
         options = (
-            _real(group["lr"], "lr"),
-            _real(betas[0], "betas[0]"),
-            _real(betas[1], "betas[1]"),
-            _real(group["eps"], "eps"),
-            _real(group["weight_decay"], "weight_decay"),
+            real_scalar(group["lr"], "lr"),
+            real_scalar(betas[0], "betas[0]"),
+            real_scalar(betas[1], "betas[1]"),
+            real_scalar(group["eps"], "eps"),
+            real_scalar(group["weight_decay"], "weight_decay"),
             _flag(group["amsgrad"], "amsgrad"),
             _flag(group["decoupled_weight_decay"], "decoupled_weight_decay"),
         )

@@ -112,15 +112,21 @@ class Sequential:
     def predict(self, x, *, batch_size=None) -> np.ndarray:
         """The output for ``x`` without training state: gradients and backward are unaffected.
 
-        With ``batch_size``, the rows go through in chunks of that many (less memory at once; the
-        result is the same).
+        With ``batch_size``, the rows go through in chunks of that many (less memory at once). The
+        result is bitwise the same when every chunk has 3 rows or more; one or two rows take a kernel
+        that adds each sum in another order (the values then agree to rounding). So a last chunk of
+        one or two rows joins the one before it.
         """
         arr = self._prepare(x)
         if batch_size is not None:
             batch_size = check_batch_size(batch_size)
-            if arr.ndim == 2 and arr.shape[0] > batch_size:
-                chunks = [self.predict(arr[i : i + batch_size]) for i in range(0, arr.shape[0], batch_size)]
-                return np.concatenate(chunks)
+            rows = arr.shape[0] if arr.ndim == 2 else 0
+            if rows > batch_size:
+                starts = list(range(0, rows, batch_size))
+                if rows - starts[-1] <= 2 and batch_size >= 3:
+                    starts.pop()
+                bounds = zip(starts, starts[1:] + [rows])
+                return np.concatenate([self.predict(arr[i:j]) for i, j in bounds])
         if self._core is not None:
             if arr.ndim == 2:
                 return self._core.predict(arr)
@@ -149,15 +155,23 @@ class Sequential:
         # overwritten their gradients, as the C++ Sequential does.
         for k, (layer, shape, stamp) in enumerate(zip(self._runners, self._layer_out_shapes, self._stamps)):
             if isinstance(layer, Layer):
-                layer._check_backward(shape)
-                if _forward_stamp(layer) != stamp:
+                if _forward_stamp(layer) != stamp:  # first: its cache may now have another shape too
                     raise RuntimeError(
                         f"Sequential.backward: layer {k} ({layer!r}) has run a training forward since this "
                         "model's forward (it is shared with another model, or was called directly), so it "
                         "holds another input: call forward again"
                     )
-        for layer in reversed(self._runners):
-            grad = layer.backward(grad)
+                layer._check_backward(shape)
+        saved = []  # the gradients overwritten so far, put back if a later layer raises
+        try:
+            for layer in reversed(self._runners):
+                if isinstance(layer, Layer):
+                    saved.extend((g, g.copy()) for g in layer.gradients())
+                grad = layer.backward(grad)
+        except BaseException:
+            for g, old in saved:
+                g[...] = old
+            raise
         return grad
 
     @serialized

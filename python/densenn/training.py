@@ -572,7 +572,7 @@ def fit(
             history._append(epoch, logs)
             bar.end(epoch, logs)
             stop = [cb.on_epoch_end(epoch, dict(logs)) for cb in hooks]  # every callback sees every epoch
-            if any(s is True for s in stop):
+            if any(s is True or s is np.True_ for s in stop):
                 break
     finally:
         bar.close()

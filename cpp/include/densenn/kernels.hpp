@@ -90,8 +90,8 @@ T softmax_cross_entropy_soft_forward(T* probs, const T* logits, const T* target,
 template <typename T>
 void softmax_cross_entropy_soft_backward(T* grad, const T* probs, const T* target, index_t rows, index_t cols);
 
-// Binary cross-entropy on logits z, targets t, over n values, in the stable form
-// L = mean(max(z, 0) - z t + log(1 + exp(-|z|)));  dL/dz = (sigmoid(z) - t) / n
+// Binary cross-entropy on logits z, targets t, over n values, in the stable form PyTorch uses
+// L = mean((1 - t) z - min(z, 0) + log(1 + exp(-|z|)));  dL/dz = (sigmoid(z) - t) / n
 template <typename T>
 T bce_with_logits_forward(const T* logits, const T* target, index_t n);
 template <typename T>

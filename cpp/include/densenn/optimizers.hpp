@@ -51,7 +51,7 @@ struct AdamOptions {
 // The scalars of one SGD step, in the parameters' type.
 template <typename T>
 struct SGDStep {
-  T lr, momentum, dampening, weight_decay;
+  T lr, momentum, one_minus_dampening, weight_decay;  // 1 - dampening computed in double, as in torch
   bool nesterov;
 };
 
@@ -70,7 +70,8 @@ void sgd_step(T* p, T* v, const T* g, const SGDStep<T>& h, bool first, index_t n
 // The scalars of Adam's step t (t = 1 for the first step), in the parameters' type.
 template <typename T>
 struct AdamStep {
-  T beta1, beta2, eps, weight_decay;
+  T beta2, eps, weight_decay;
+  T one_minus_beta1, one_minus_beta2;  // computed in double, as torch.optim does: 1 - float(0.999) is not float(0.001)
   bool decoupled_weight_decay;  // AdamW: p = decay_scale * p instead of adding weight_decay * p to g
   T decay_scale;                // 1 - lr * weight_decay
   T step_size;                  // lr / (1 - beta1^t)
