@@ -106,7 +106,11 @@ def _unaligned(n, dtype):
 def test_raw_optimizer_refuses_unaligned_buffers(name):
     # Never step() here: under the sanitizers that is the crash this test stands for.
     opt = getattr(_core, name)(
-        *([0.1, 0.0, 0.0, 0.0, False] if "SGD" in name else [0.1, 0.9, 0.99, 1e-8, 0.0, False, False])
+        *(
+            [0.1, 0.0, 0.0, 0.0, False, False]
+            if "SGD" in name
+            else [0.1, 0.9, 0.99, 1e-8, 0.0, False, False, False]
+        )
     )
     dtype = np.float64 if name.endswith("64") else np.float32
     aligned = np.zeros(4, dtype)

@@ -155,6 +155,9 @@ TORCH_CASES = {
     **{f"Adam-{k}": ("Adam", v) for k, v in ADAM_SETTINGS.items()},
     "Adam-decoupled": ("Adam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
     "AdamW": ("AdamW", dict(lr=0.01)),
+    "SGD-maximize": ("SGD", dict(lr=0.01, momentum=0.9, weight_decay=0.01, maximize=True)),
+    "Adam-maximize": ("Adam", dict(lr=0.01, weight_decay=0.1, amsgrad=True, maximize=True)),
+    "AdamW-maximize": ("AdamW", dict(lr=0.01, maximize=True)),
 }
 
 
@@ -196,6 +199,23 @@ def test_optimizer_matches_torch_over_30_steps(case, torch, rng):
                 np.testing.assert_allclose(mine[i][key], np.asarray(value), rtol=1e-12, atol=1e-15)
                 compared += 1
     assert compared > 0 or case == "SGD-plain"  # plain SGD keeps no state, in torch as here
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW"])
+def test_torch_implementation_flags_and_state_dicts_port_as_they_are(name, torch):
+    # torch's implementation switches are taken and kept; a torch state dict's maximize is honoured.
+    layer = dn.Dense(2, 2, seed=0, dtype=np.float64)
+    flags = dict(foreach=False, differentiable=False, fused=None)
+    opt = getattr(dn, name)(layer.parameters(), lr=0.1, **flags)
+    assert all(opt.param_groups[0][k] == v for k, v in flags.items())
+    w = torch.zeros(2, 2, dtype=torch.float64, requires_grad=True)
+    b = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+    opt.load_state_dict(getattr(torch.optim, name)([w, b], lr=0.1, maximize=True).state_dict())
+    assert opt.param_groups[0]["maximize"] is True
+    layer.grad_weight[...] = 1.0
+    before = layer.weight.copy()
+    opt.step()
+    assert (layer.weight > before).all()  # ascent
 
 
 def test_param_groups_and_lr_changes_match_torch(torch, rng):
@@ -533,7 +553,11 @@ def test_raw_optimizers_refuse_unaligned_buffers(name):
     # The update kernels load whole values: a buffer at an odd byte offset is refused, not misread.
     from densenn import _core
 
-    settings = [0.1, 0.0, 0.0, 0.0, False] if "SGD" in name else [0.1, 0.9, 0.99, 1e-8, 0.0, False, False]
+    settings = (
+        [0.1, 0.0, 0.0, 0.0, False, False]
+        if "SGD" in name
+        else [0.1, 0.9, 0.99, 1e-8, 0.0, False, False, False]
+    )
     opt = getattr(_core, name)(*settings)
     dtype = np.float64 if name.endswith("64") else np.float32
     raw = np.zeros(4 * np.dtype(dtype).itemsize + 1, np.uint8)

@@ -118,41 +118,48 @@ void bind_all(py::module_& m) {
 
   using Sgd = SGD<T>;
   py::class_<Sgd> sgd(m, ("SGD" + suffix).c_str(), "torch.optim.SGD's update, in place over registered buffers.");
-  sgd.def(py::init([](double lr, double momentum, double dampening, double weight_decay, bool nesterov) {
-            return Sgd(SGDOptions{lr, momentum, dampening, weight_decay, nesterov});
+  auto sgd_options = [](double lr, double momentum, double dampening, double weight_decay, bool nesterov,
+                        bool maximize) {
+    return SGDOptions{lr, momentum, dampening, weight_decay, nesterov, maximize};
+  };
+  sgd.def(py::init([sgd_options](double lr, double momentum, double dampening, double weight_decay, bool nesterov,
+                                 bool maximize) {
+            return Sgd(sgd_options(lr, momentum, dampening, weight_decay, nesterov, maximize));
           }),
-          py::arg("lr"), py::arg("momentum"), py::arg("dampening"), py::arg("weight_decay"), py::arg("nesterov"));
+          py::arg("lr"), py::arg("momentum"), py::arg("dampening"), py::arg("weight_decay"), py::arg("nesterov"),
+          py::arg("maximize"));
   sgd.def(
       "set_options",
-      [](Sgd& opt, double lr, double momentum, double dampening, double weight_decay, bool nesterov) {
+      [sgd_options](Sgd& opt, double lr, double momentum, double dampening, double weight_decay, bool nesterov,
+                    bool maximize) {
         Locked locked(opt);
-        opt.set_options(SGDOptions{lr, momentum, dampening, weight_decay, nesterov});
+        opt.set_options(sgd_options(lr, momentum, dampening, weight_decay, nesterov, maximize));
       },
       py::arg("lr"), py::arg("momentum"), py::arg("dampening"), py::arg("weight_decay"), py::arg("nesterov"),
-      "New settings for later steps (checked as torch.optim.SGD checks them); the state is kept.");
+      py::arg("maximize"), "New settings for later steps (checked as torch.optim.SGD checks them); the state is kept.");
   def_optimizer_methods<T, Sgd>(sgd);
 
   using Ad = Adam<T>;
   py::class_<Ad> adam(m, ("Adam" + suffix).c_str(), "torch.optim.Adam's update, in place over registered buffers.");
   auto adam_options = [](double lr, double beta1, double beta2, double eps, double weight_decay, bool amsgrad,
-                         bool decoupled_weight_decay) {
-    return AdamOptions{lr, beta1, beta2, eps, weight_decay, amsgrad, decoupled_weight_decay};
+                         bool decoupled_weight_decay, bool maximize) {
+    return AdamOptions{lr, beta1, beta2, eps, weight_decay, amsgrad, decoupled_weight_decay, maximize};
   };
   adam.def(py::init([adam_options](double lr, double beta1, double beta2, double eps, double weight_decay, bool amsgrad,
-                                   bool decoupled) {
-             return Ad(adam_options(lr, beta1, beta2, eps, weight_decay, amsgrad, decoupled));
+                                   bool decoupled, bool maximize) {
+             return Ad(adam_options(lr, beta1, beta2, eps, weight_decay, amsgrad, decoupled, maximize));
            }),
            py::arg("lr"), py::arg("beta1"), py::arg("beta2"), py::arg("eps"), py::arg("weight_decay"),
-           py::arg("amsgrad"), py::arg("decoupled_weight_decay"));
+           py::arg("amsgrad"), py::arg("decoupled_weight_decay"), py::arg("maximize"));
   adam.def(
       "set_options",
       [adam_options](Ad& opt, double lr, double beta1, double beta2, double eps, double weight_decay, bool amsgrad,
-                     bool decoupled) {
+                     bool decoupled, bool maximize) {
         Locked locked(opt);
-        opt.set_options(adam_options(lr, beta1, beta2, eps, weight_decay, amsgrad, decoupled));
+        opt.set_options(adam_options(lr, beta1, beta2, eps, weight_decay, amsgrad, decoupled, maximize));
       },
       py::arg("lr"), py::arg("beta1"), py::arg("beta2"), py::arg("eps"), py::arg("weight_decay"), py::arg("amsgrad"),
-      py::arg("decoupled_weight_decay"),
+      py::arg("decoupled_weight_decay"), py::arg("maximize"),
       "New settings for later steps (checked as torch.optim.Adam checks them); the state is kept.");
   def_optimizer_methods<T, Ad>(adam);
 }

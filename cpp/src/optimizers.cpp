@@ -17,7 +17,7 @@ template <typename T>
 void sgd_step(T* p, T* v, const T* g, const SGDStep<T>& h, bool first, index_t n) {
   const bool momentum = h.momentum != T(0);
   for (index_t k = 0; k < n; ++k) {
-    T d = g[k];
+    T d = h.maximize ? -g[k] : g[k];
     if (h.weight_decay != T(0)) d = d + h.weight_decay * p[k];  // grad.add(param, alpha=weight_decay)
     if (momentum) {
       v[k] = first ? d : v[k] * h.momentum + h.one_minus_dampening * d;  // buf.mul_(momentum).add_(d, ...)
@@ -42,6 +42,7 @@ AdamStep<T> adam_step_scalars(const AdamOptions& o, std::int64_t t) {
   h.step_size = T(o.lr / bias_correction1);
   h.bias_correction2_sqrt = T(std::pow(bias_correction2, 0.5));  // torch: bias_correction2**0.5
   h.amsgrad = o.amsgrad;
+  h.maximize = o.maximize;
   return h;
 }
 
@@ -51,7 +52,7 @@ void adam_step(T* p, T* m, T* v, T* v_max, const T* g, const AdamStep<T>& h, ind
   const T w = h.one_minus_beta1;
   const bool small_weight = std::fabs(w) < T(0.5);
   for (index_t k = 0; k < n; ++k) {
-    T d = g[k];
+    T d = h.maximize ? -g[k] : g[k];
     if (h.weight_decay != T(0)) {
       if (h.decoupled_weight_decay)
         p[k] = p[k] * h.decay_scale;  // param.mul_(1 - lr * weight_decay)
@@ -192,8 +193,8 @@ void SGD<T>::set_options(const SGDOptions& options) {
 
 template <typename T>
 void SGD<T>::update(typename Optimizer<T>::Slot& s) {
-  const SGDStep<T> h{T(options_.lr), T(options_.momentum), T(1.0 - options_.dampening), T(options_.weight_decay),
-                     options_.nesterov};
+  const SGDStep<T> h{T(options_.lr),          T(options_.momentum), T(1.0 - options_.dampening),
+                     T(options_.weight_decay), options_.nesterov,   options_.maximize};
   std::vector<T>& buf = s.buffers[0];
   const bool first = h.momentum != T(0) && buf.empty();  // torch creates the buffer on first use
   if (first) buf.resize(static_cast<std::size_t>(s.n));

@@ -731,6 +731,7 @@ class SGD_float32:
         dampening: typing.SupportsFloat | typing.SupportsIndex,
         weight_decay: typing.SupportsFloat | typing.SupportsIndex,
         nesterov: bool,
+        maximize: bool,
     ) -> None: ...
     def __len__(self) -> int:
         """
@@ -766,6 +767,7 @@ class SGD_float32:
         dampening: typing.SupportsFloat | typing.SupportsIndex,
         weight_decay: typing.SupportsFloat | typing.SupportsIndex,
         nesterov: bool,
+        maximize: bool,
     ) -> None:
         """
         New settings for later steps (checked as torch.optim.SGD checks them); the state is kept.
@@ -804,6 +806,7 @@ class Adam_float32:
         weight_decay: typing.SupportsFloat | typing.SupportsIndex,
         amsgrad: bool,
         decoupled_weight_decay: bool,
+        maximize: bool,
     ) -> None: ...
     def __len__(self) -> int:
         """
@@ -841,6 +844,7 @@ class Adam_float32:
         weight_decay: typing.SupportsFloat | typing.SupportsIndex,
         amsgrad: bool,
         decoupled_weight_decay: bool,
+        maximize: bool,
     ) -> None:
         """
         New settings for later steps (checked as torch.optim.Adam checks them); the state is kept.
@@ -877,6 +881,7 @@ class SGD_float64:
         dampening: typing.SupportsFloat | typing.SupportsIndex,
         weight_decay: typing.SupportsFloat | typing.SupportsIndex,
         nesterov: bool,
+        maximize: bool,
     ) -> None: ...
     def __len__(self) -> int:
         """
@@ -912,6 +917,7 @@ class SGD_float64:
         dampening: typing.SupportsFloat | typing.SupportsIndex,
         weight_decay: typing.SupportsFloat | typing.SupportsIndex,
         nesterov: bool,
+        maximize: bool,
     ) -> None:
         """
         New settings for later steps (checked as torch.optim.SGD checks them); the state is kept.
@@ -950,6 +956,7 @@ class Adam_float64:
         weight_decay: typing.SupportsFloat | typing.SupportsIndex,
         amsgrad: bool,
         decoupled_weight_decay: bool,
+        maximize: bool,
     ) -> None: ...
     def __len__(self) -> int:
         """
@@ -987,6 +994,7 @@ class Adam_float64:
         weight_decay: typing.SupportsFloat | typing.SupportsIndex,
         amsgrad: bool,
         decoupled_weight_decay: bool,
+        maximize: bool,
     ) -> None:
         """
         New settings for later steps (checked as torch.optim.Adam checks them); the state is kept.

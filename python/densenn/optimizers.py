@@ -169,7 +169,9 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Zeroes the gradients. densenn's backward overwrites them, so this is only for PyTorch habits;
-        ``set_to_none`` is accepted for compatibility (gradient buffers always exist)."""
+        ``set_to_none`` is accepted for compatibility (gradient buffers always exist). Unlike PyTorch
+        after ``set_to_none``, a ``step()`` with no backward in between still applies momentum and
+        weight decay (to zero gradients)."""
         for impls in self._impls:
             for impl in impls.values():
                 impl.zero_grad()
@@ -263,16 +265,41 @@ class SGD(Optimizer):
     Per step, with ``g`` the gradient: ``g += weight_decay * p``; with momentum,
     ``v = g`` on the first step and ``v = momentum * v + (1 - dampening) * g`` after, then
     ``g = g + momentum * v`` (Nesterov) or ``g = v``; finally ``p -= lr * g``.
+    With ``maximize``, ``-g`` takes the place of ``g`` (gradient ascent).
     Positional order: ``SGD(params, lr, momentum, weight_decay, nesterov)`` as densenn's
     specification gives it; ``dampening`` (torch.optim.SGD's fourth argument) is keyword-only,
     so name the settings when porting code that passes them positionally to torch.
+    ``foreach``, ``differentiable`` and ``fused`` choose among torch's implementations; they are
+    taken (and kept in ``param_groups``) so that torch code and state dicts port as they are, and
+    change nothing: densenn has one implementation.
     """
 
     _core_name = "SGD"
 
-    def __init__(self, params, lr=1e-3, momentum=0.0, weight_decay=0.0, nesterov=False, *, dampening=0.0):
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        momentum=0.0,
+        weight_decay=0.0,
+        nesterov=False,
+        *,
+        dampening=0.0,
+        maximize=False,
+        foreach=None,
+        differentiable=False,
+        fused=None,
+    ):
         defaults = dict(
-            lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            nesterov=nesterov,
+            maximize=maximize,
+            foreach=foreach,
+            differentiable=differentiable,
+            fused=fused,
         )
         super().__init__(params, defaults)
 
@@ -283,6 +310,7 @@ class SGD(Optimizer):
             real_scalar(group["dampening"], "dampening"),
             real_scalar(group["weight_decay"], "weight_decay"),
             _flag(group["nesterov"], "nesterov"),
+            _flag(group["maximize"], "maximize"),
         )
         return options
 
@@ -294,7 +322,9 @@ class Adam(Optimizer):
     ``p *= 1 - lr * weight_decay``); ``m = beta1 m + (1 - beta1) g``;
     ``v = beta2 v + (1 - beta2) g^2``; ``p -= lr * m_hat / (sqrt(v_hat) + eps)`` with
     ``m_hat = m / (1 - beta1^t)``, ``v_hat = v / (1 - beta2^t)`` (``v`` replaced by its running
-    maximum with ``amsgrad``).
+    maximum with ``amsgrad``). With ``maximize``, ``-g`` takes the place of ``g``.
+    ``foreach``, ``capturable``, ``differentiable`` and ``fused`` are taken and change nothing, as
+    for SGD.
     """
 
     _core_name = "Adam"
@@ -308,6 +338,11 @@ class Adam(Optimizer):
         weight_decay=0.0,
         amsgrad=False,
         *,
+        foreach=None,
+        maximize=False,
+        capturable=False,
+        differentiable=False,
+        fused=None,
         decoupled_weight_decay=False,
     ):
         defaults = dict(
@@ -316,6 +351,11 @@ class Adam(Optimizer):
             eps=eps,
             weight_decay=weight_decay,
             amsgrad=amsgrad,
+            maximize=maximize,
+            foreach=foreach,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
             decoupled_weight_decay=decoupled_weight_decay,
         )
         super().__init__(params, defaults)
@@ -332,6 +372,7 @@ class Adam(Optimizer):
             real_scalar(group["weight_decay"], "weight_decay"),
             _flag(group["amsgrad"], "amsgrad"),
             _flag(group["decoupled_weight_decay"], "decoupled_weight_decay"),
+            _flag(group["maximize"], "maximize"),
         )
         return options
 
@@ -339,5 +380,32 @@ class Adam(Optimizer):
 class AdamW(Adam):
     """AdamW as ``torch.optim.AdamW``: Adam with decoupled weight decay ``p *= 1 - lr * weight_decay``."""
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, decoupled_weight_decay=True)
+    def __init__(
+        self,
+        params,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=1e-2,
+        amsgrad=False,
+        *,
+        maximize=False,
+        foreach=None,
+        capturable=False,
+        differentiable=False,
+        fused=None,
+    ):
+        super().__init__(
+            params,
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            maximize=maximize,
+            foreach=foreach,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
+            decoupled_weight_decay=True,
+        )

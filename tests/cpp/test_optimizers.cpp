@@ -24,7 +24,7 @@ struct NaiveSGD {
   Vec buf;
   void step(Vec& p, const Vec& g) {
     for (std::size_t k = 0; k < p.size(); ++k) {
-      Real d = g[k] + Real(o.weight_decay) * p[k];
+      Real d = (o.maximize ? -g[k] : g[k]) + Real(o.weight_decay) * p[k];
       if (o.momentum != 0) {
         if (buf.empty()) buf.assign(p.size(), 0);
         buf[k] = (first ? d : Real(o.momentum) * buf[k] + (1 - Real(o.dampening)) * d);
@@ -46,7 +46,7 @@ struct NaiveAdam {
     ++t;
     const Real b1 = o.beta1, b2 = o.beta2;
     for (std::size_t k = 0; k < p.size(); ++k) {
-      Real d = g[k];
+      Real d = o.maximize ? -g[k] : g[k];
       if (o.decoupled_weight_decay)
         p[k] *= 1 - Real(o.lr) * Real(o.weight_decay);
       else
@@ -88,10 +88,11 @@ void check_sgd_variants() {
       for (double weight_decay : {0.0, 0.01})
         for (bool nesterov : {false, true}) {
           if (nesterov && (momentum == 0 || dampening != 0)) continue;
-          const SGDOptions o{0.1, momentum, dampening, weight_decay, nesterov};
+          const bool maximize = momentum != 0 && weight_decay != 0;  // -g through every term
+          const SGDOptions o{0.1, momentum, dampening, weight_decay, nesterov, maximize};
           check::context = type_name<T> + " SGD momentum " + std::to_string(momentum) + " dampening " +
                            std::to_string(dampening) + " weight_decay " + std::to_string(weight_decay) +
-                           (nesterov ? " nesterov" : "");
+                           (nesterov ? " nesterov" : "") + (maximize ? " maximize" : "");
           SGD<T> opt(o);
           NaiveSGD oracle{o, {}};
           check_steps<T>(opt, oracle, 6);
@@ -115,8 +116,10 @@ void check_adam_variants() {
         o.weight_decay = weight_decay;
         o.amsgrad = amsgrad;
         o.decoupled_weight_decay = decoupled;
+        o.maximize = amsgrad != decoupled;  // -g through every term, in half the cases
         check::context = type_name<T> + " Adam weight_decay " + std::to_string(weight_decay) +
-                         (amsgrad ? " amsgrad" : "") + (decoupled ? " decoupled" : "");
+                         (amsgrad ? " amsgrad" : "") + (decoupled ? " decoupled" : "") +
+                         (o.maximize ? " maximize" : "");
         Adam<T> opt(o);
         NaiveAdam oracle{o, {}, {}, {}};
         check_steps<T>(opt, oracle, 8);

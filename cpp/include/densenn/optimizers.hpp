@@ -33,6 +33,7 @@ struct SGDOptions {
   double dampening = 0.0;
   double weight_decay = 0.0;
   bool nesterov = false;
+  bool maximize = false;  // ascend: step along +gradient (torch's maximize)
 };
 
 // torch.optim.Adam's settings and defaults (betas = (beta1, beta2)).
@@ -44,6 +45,7 @@ struct AdamOptions {
   double weight_decay = 0.0;
   bool amsgrad = false;
   bool decoupled_weight_decay = false;  // true: AdamW (torch.optim.AdamW; its default weight_decay is 0.01)
+  bool maximize = false;                // ascend: step along +gradient (torch's maximize)
 };
 
 // ---- kernels ------------------------------------------------------------------------------------
@@ -53,10 +55,11 @@ template <typename T>
 struct SGDStep {
   T lr, momentum, one_minus_dampening, weight_decay;  // 1 - dampening computed in double, as in torch
   bool nesterov;
+  bool maximize;
 };
 
 // One torch.optim.SGD step over n values, in place.   p (n) parameters, v (n) momentum buffer, g (n)
-//   d = g + weight_decay * p
+//   d = g + weight_decay * p                  (g replaced by -g with maximize)
 //   if momentum != 0:
 //     v = d                                   on the buffer's first step (first = true)
 //     v = momentum * v + (1 - dampening) * d  afterwards
@@ -77,6 +80,7 @@ struct AdamStep {
   T step_size;                  // lr / (1 - beta1^t)
   T bias_correction2_sqrt;      // sqrt(1 - beta2^t)
   bool amsgrad;
+  bool maximize;
 };
 
 // The AdamStep of step t (>= 1): bias corrections computed in double, as torch.optim does.
@@ -86,7 +90,8 @@ AdamStep<T> adam_step_scalars(const AdamOptions& options, std::int64_t t);
 // One torch.optim.Adam step over n values, in place.
 //   p (n) parameters, m (n) exp_avg, v (n) exp_avg_sq, v_max (n) max_exp_avg_sq (amsgrad only,
 //   else may be null), g (n) gradient.
-//   d = g + weight_decay * p                  (or, AdamW: d = g and p = (1 - lr * weight_decay) * p)
+//   d = g + weight_decay * p                  (or, AdamW: d = g and p = (1 - lr * weight_decay) * p;
+//                                              g replaced by -g with maximize)
 //   m = m + (1 - beta1) * (d - m)             (torch's lerp; = beta1 * m + (1 - beta1) * d)
 //   v = beta2 * v + (1 - beta2) * d * d
 //   amsgrad: v_max = max(v_max, v), and v_max stands for v below
