@@ -95,6 +95,56 @@ def test_gradcheck_catches_a_wrong_backward():
     assert errors["2.weight"] < 1e-6 and errors["2.bias"] < 1e-6
 
 
+class WrongDense(dn.Dense):
+    """A Dense subclass whose weight gradient is 1.5 times too large."""
+
+    def backward(self, grad_out):
+        grad_in = super().backward(grad_out)
+        self.grad_weight[...] *= 1.5
+        return grad_in
+
+
+class Square:
+    """A layer of one's own, not a dn.Layer: y = x^2 (a wrong backward with factor != 1)."""
+
+    def __init__(self, factor=1.0):
+        self.factor = factor
+
+    def forward(self, x):
+        self.x = np.asarray(x)
+        return self.x**2
+
+    def backward(self, grad):
+        return self.factor * 2 * self.x * grad
+
+
+def test_gradcheck_runs_a_subclass_of_a_densenn_layer_with_its_own_methods():
+    # The float64 twin keeps the subclass (and its attributes): its wrong backward is caught.
+    model = dn.Sequential(WrongDense(N_IN, 6, seed=0), dn.Tanh(), dn.Dense(6, N_OUT, seed=1))
+    x = np.random.default_rng(3).normal(size=(BATCH, N_IN))
+    errors = dn.gradcheck(model, x, np.zeros((BATCH, N_OUT)), "mse")
+    assert errors["0.weight"] > 0.3 and errors["0.bias"] < 1e-6 and errors["2.weight"] < 1e-6
+
+
+@pytest.mark.parametrize("factor", [1.0, 1.5])
+def test_gradcheck_takes_layers_of_ones_own(factor):
+    model = dn.Sequential(dn.Dense(N_IN, 6, seed=0), Square(factor), dn.Dense(6, N_OUT, seed=1))
+    x = np.random.default_rng(3).normal(size=(BATCH, N_IN))
+    errors = dn.gradcheck(model, x, np.array([0, 2, 1, 1, 0]), "cross_entropy")
+    assert list(errors) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    assert errors["2.weight"] < 1e-6
+    assert (errors["0.weight"] > 0.3) == (factor != 1.0)
+    assert model[1].factor == factor and not hasattr(model[1], "x")  # the model's own layer unused
+
+
+def test_gradients_that_are_rightly_zero_report_near_zero():
+    # Target = output: the gradients vanish and the finite differences are rounding noise.
+    model = net()
+    x = np.random.default_rng(3).normal(size=(BATCH, N_IN))
+    errors = dn.gradcheck(model, x, model.predict(x), dn.MSELoss())
+    assert max(errors.values()) < 1e-6
+
+
 # ---- the loss as fit takes it: an instance, its class or its name -------------------------------------
 
 LOSS_NAMES = {

@@ -9,6 +9,7 @@ keeping anything for backward; ``step(lr)`` is plain SGD.
 
 from __future__ import annotations
 
+import copy
 import os
 import threading
 
@@ -115,6 +116,19 @@ class Layer:
 
     def _prepare(self, x) -> np.ndarray:
         return as_float_array(x, self._input_dtype(x), name="x")
+
+    def _clone(self, dtype):
+        """A twin computing in ``dtype`` (gradcheck's float64 copy). densenn's layers are rebuilt in
+        that dtype with copies of their values; a subclass of one keeps its class and copies of its
+        own attributes, so that its own methods run; any other layer is a deep copy."""
+        if not hasattr(self, "_rebuild"):
+            return copy.deepcopy(self)
+        clone = self._rebuild(dtype)
+        if type(clone) is not type(self):
+            own = {k: v for k, v in self.__dict__.items() if k not in clone.__dict__}
+            clone.__class__ = type(self)
+            clone.__dict__.update(copy.deepcopy(own))
+        return clone
 
     def __getstate__(self):
         # Pickling and copy.deepcopy keep the settings; C++ objects and training state start afresh.
@@ -224,8 +238,8 @@ class Dense(Layer):
         has_bias = self._bias is not None
         return (self.in_features, self.out_features, has_bias, np.dtype(dtype).name, self.init, self.seed)
 
-    def _clone(self, dtype) -> Dense:
-        """A new layer of `dtype` with a copy of these parameters and gradients."""
+    def _rebuild(self, dtype) -> Dense:
+        """A new Dense of `dtype` with a copy of these parameters and gradients."""
         return _restore_dense(*self._settings(dtype), self.parameters(), self.gradients())
 
     def __reduce__(self):
@@ -273,8 +287,10 @@ class Activation(Layer):
     def _make(self, cls):
         return cls()
 
-    def _clone(self, dtype):
-        return type(self)()
+    def _rebuild(self, dtype):
+        # The densenn class this is (or derives from): ReLU, Sigmoid, ...
+        builtin = next((c for c in type(self).__mro__ if c.__module__ == __name__ and c._core_name), None)
+        return builtin() if builtin is not None else copy.deepcopy(self)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -311,7 +327,7 @@ class LeakyReLU(Activation):
     def _make(self, cls):
         return cls(self.negative_slope)
 
-    def _clone(self, dtype):
+    def _rebuild(self, dtype):
         return LeakyReLU(self.negative_slope)
 
     def __repr__(self) -> str:

@@ -288,7 +288,12 @@ class Sequential:
         return to_torch(self)
 
     def _clone(self, dtype) -> Sequential:
-        return Sequential(*[layer._clone(dtype) for layer in self._layers])
+        # Layers of the user's own that are not dn.Layer subclasses are deep copies, run as they are.
+        clones = [
+            layer._clone(dtype) if isinstance(layer, (Layer, Sequential)) else copy.deepcopy(layer)
+            for layer in self._layers
+        ]
+        return Sequential(*clones)
 
     def __reduce__(self):
         # Pickling and copy.deepcopy: the layers (each copied by its own rules); no training state.

@@ -180,6 +180,13 @@ TEST(gradcheck_agrees_and_catches_a_wrong_gradient) {
   CHECK(mse.size() == 6 && mse[0].first == "0.weight" && mse[5].first == "4.bias");
   for (const auto& [name, err] : mse) CHECK(err < 1e-7);
   for (const auto& [name, err] : ce) CHECK(err < 1e-7);
+  CHECK(gradcheck<MSELoss>(net, x, target) == mse);  // owning float matrices, as the README writes it
+
+  // The target the network outputs: every gradient is rightly (near) zero, and reported so, not as 1.
+  const MatrixView<const float> out = net.predict(x);
+  Matrix<float> at_output(out.rows(), out.cols());
+  std::copy(out.data(), out.data() + out.size(), at_output.data());
+  for (const auto& [name, err] : gradcheck<MSELoss>(net, x, at_output)) CHECK(err < 1e-6);
 
   Sequential<double> wrong;
   wrong.add(Dense<double>(5, 4, 1)).add(WrongTanh()).add(Dense<double>(4, 3, 2));

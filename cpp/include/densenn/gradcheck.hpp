@@ -24,10 +24,14 @@ inline Matrix<double> widen(MatrixView<const float> m) {
 // The worst relative error between backprop gradients and central finite differences, per
 // parameter tensor: {("0.weight", err), ("0.bias", err), ...} in layer order, with Loss<double>
 // (e.g. gradcheck<MSELoss>(net, x, target)). err = max|numeric - analytic| / max(max|numeric|,
-// max|analytic|); about 1e-8 or below means the gradients are right. `target` is what
-// Loss<double>::forward takes: a MatrixView<const double> or labels.
+// max|analytic|, 1e-3): relative for gradients of 1e-3 and more, absolute below, so that a gradient
+// that is rightly zero reports near 0, not 1 (Python's gradcheck computes the same). 1e-6 or below
+// means the gradients are right. `target` is what Loss<double>::forward takes: a
+// MatrixView<const double> or labels.
 // A double network is checked in place: its parameters end bitwise as they were, its gradients
-// are overwritten. Any layer may take part, user-defined ones too.
+// and cached inputs are overwritten. Any layer may take part, user-defined ones too, but only
+// Dense layers' parameters are checked (a wrong dE/dx of another layer shows in the Dense layers
+// before it).
 template <template <typename> class Loss, typename Target>
 std::vector<std::pair<std::string, double>> gradcheck(Sequential<double>& net, MatrixView<const double> x,
                                                       const Target& target, double eps = 1e-6) {
@@ -59,7 +63,7 @@ std::vector<std::pair<std::string, double>> gradcheck(Sequential<double>& net, M
         diff = std::max(diff, std::abs(numeric[k] - analytic[k]));
         scale = std::max({scale, std::abs(numeric[k]), std::abs(analytic[k])});
       }
-      return scale > 0 ? diff / scale : 0.0;
+      return diff / std::max(scale, 1e-3);
     };
     errors.emplace_back(std::to_string(i) + ".weight", worst(0, n_weight));
     if (dense->has_bias()) errors.emplace_back(std::to_string(i) + ".bias", worst(n_weight, p.size()));
@@ -74,8 +78,8 @@ std::vector<std::pair<std::string, double>> gradcheck(const Sequential<float>& n
                                                       const Target& target, double eps = 1e-6) {
   Sequential<double> copy = from_safetensors<double>(to_safetensors(net), /*verify=*/false);
   const Matrix<double> x64 = widen(x);
-  if constexpr (std::is_same_v<Target, MatrixView<const float>>) {
-    const Matrix<double> t64 = widen(target);
+  if constexpr (std::is_convertible_v<const Target&, MatrixView<const float>>) {  // Matrix<float> too
+    const Matrix<double> t64 = widen(MatrixView<const float>(target));
     return gradcheck<Loss>(copy, x64.view(), t64.view(), eps);
   } else {
     return gradcheck<Loss>(copy, x64.view(), target, eps);
