@@ -378,34 +378,10 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """AdamW as ``torch.optim.AdamW``: Adam with decoupled weight decay ``p *= 1 - lr * weight_decay``."""
+    """AdamW as ``torch.optim.AdamW``: Adam with decoupled weight decay ``p *= 1 - lr * weight_decay``.
 
-    def __init__(
-        self,
-        params,
-        lr=1e-3,
-        betas=(0.9, 0.999),
-        eps=1e-8,
-        weight_decay=1e-2,
-        amsgrad=False,
-        *,
-        maximize=False,
-        foreach=None,
-        capturable=False,
-        differentiable=False,
-        fused=None,
-    ):
-        super().__init__(
-            params,
-            lr,
-            betas,
-            eps,
-            weight_decay,
-            amsgrad,
-            maximize=maximize,
-            foreach=foreach,
-            capturable=capturable,
-            differentiable=differentiable,
-            fused=fused,
-            decoupled_weight_decay=True,
-        )
+    The keyword-only settings (``maximize``, torch's implementation switches) are Adam's.
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, **kw):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, **kw, decoupled_weight_decay=True)
