@@ -114,3 +114,23 @@ def test_torch_dtypes_and_tensor_learning_rates_are_taken(torch):
     np.testing.assert_array_equal(layer.weight, after_one - 0.5 * layer.grad_weight)
     with pytest.raises(TypeError, match="lr must be a real number"):
         model.step(torch.tensor([0.1, 0.2]))
+
+
+@pytest.mark.parametrize("batch", [1, 16])
+def test_a_very_wide_float32_layer_agrees_with_torch(torch, rng, batch):
+    # 50000 products per output: summed in blocks, as BLAS sums, the error stays torch's size
+    # (one running sum was 12 times further from the exact value, and assert_close failed).
+    layer = dn.Dense(50000, 8, seed=0)
+    layer.bias[...] = rng.normal(size=8)
+    x = rng.normal(size=(batch, 50000)).astype(np.float32)
+    linear = torch.nn.Linear(50000, 8)
+    with torch.no_grad():
+        linear.weight.copy_(torch.from_numpy(layer.weight))
+        linear.bias.copy_(torch.from_numpy(layer.bias))
+    torch.testing.assert_close(torch.from_numpy(layer.forward(x)), linear(torch.from_numpy(x)).detach())
+    dy = rng.normal(size=(batch, 8)).astype(np.float32)
+    grad_in = layer.backward(dy)
+    xt = torch.from_numpy(x).requires_grad_()
+    linear(xt).backward(torch.from_numpy(dy))
+    torch.testing.assert_close(torch.from_numpy(grad_in), xt.grad)
+    torch.testing.assert_close(torch.from_numpy(layer.grad_weight.copy()), linear.weight.grad)

@@ -14,9 +14,10 @@ namespace densenn::detail {
 //   A(i, kk) = a[i * a_rs + kk * a_cs]     (a_cs == 1: rows of A contiguous; a_rs == 1: columns)
 //   B(kk, j) = b[kk * b_rs + j * b_cs]     (b_cs == 1: rows of B contiguous; b_rs == 1: columns)
 //   C(i, j)  = c[i * ldc + j]
-// Every element of C is the plain sequential sum over kk = 0, 1, ..., k - 1 (with fused
-// multiply-adds where the instruction set has them), then + bias: the same bits for any blocking
-// and any split of C between threads.
+// Every element of C is summed over k in blocks of the instruction set's KC: each block's sum
+// runs sequentially from 0 (with fused multiply-adds where the instruction set has them), and the
+// block sums are added in order, then + bias. The rounding error grows with KC + k / KC rather
+// than k (as in BLAS), and the bits are the same for any split of C between threads.
 template <typename T>
 struct GemmProblem {
   T* c;
@@ -56,7 +57,7 @@ struct IsaKernels {
   // (m rounded up to mr) * k values: what gemm's `apacked` reads.
   void (*pack_a_all)(const GemmProblem<T>& p, T* dst, std::ptrdiff_t i0, std::ptrdiff_t i1);
   // The same product for a few rows of C when the rows of B are contiguous (b_cs == 1), without
-  // packing: C[i, j0:j1] for i < m, each element the same sequential sum as gemm gives it.
+  // packing: C[i, j0:j1] for i < m, each element summed as gemm sums it (the same bits).
   void (*gemm_rows)(const GemmProblem<T>& p, std::ptrdiff_t j0, std::ptrdiff_t j1);
   // p[k] -= lr * g[k] for k < n.
   void (*sgd)(T* p, const T* g, T lr, std::ptrdiff_t n);

@@ -29,8 +29,9 @@
 // Packing turns any layout of A and B (the three products of a dense layer read W, X and dY
 // transposed or not) into the unit-stride streams the micro-kernel wants, and keeps them in cache.
 // Edges are zero-padded in the packed buffers and stored with masks, so every tile runs the same
-// code. The sum of each element of C is a plain sequential sum over k: a tile starts from 0 at
-// the first k block and from the stored C in the next ones, so the blocking, the edges and the
+// code. Each element of C is summed one k block at a time: the block's sum runs from 0, and is
+// then added to what the earlier blocks stored in C (as BLAS does: the rounding error grows with
+// KC + k / KC, not k, so a layer 50000 wide sums as accurately as PyTorch's). The edges and the
 // split between threads never change a single bit.
 
 using index_t = std::ptrdiff_t;
@@ -63,7 +64,7 @@ inline int lanes_left(index_t n, int v, int w) {  // valid lanes of vector v whe
 
 // ---- micro-kernel ---------------------------------------------------------------------------------
 // C (m, n) tile (m <= ROWS, n <= NVEC * W) at c, row stride ldc:
-//   C = (first ? 0 : C) + sum over k < kc of A[:, k] B[k, :], then on the last k block + bias, relu.
+//   C = (first ? 0 : C) + (sum over k < kc of A[:, k] B[k, :], from 0), then on the last block + bias, relu.
 // a: packed A sliver, V::MR values per k; b: packed B sliver, V::NV * W values per k.
 template <class V, int ROWS, int NVEC>
 void micro_kernel(index_t kc, const typename V::T* a, const typename V::T* b, typename V::T* c, index_t ldc, int m,
@@ -75,16 +76,6 @@ void micro_kernel(index_t kc, const typename V::T* a, const typename V::T* b, ty
   DENSENN_UNROLL for (int r = 0; r < ROWS; ++r) {
     DENSENN_UNROLL for (int v = 0; v < NVEC; ++v) acc[r][v] = V::zero();
   }
-  if (!first) {
-    DENSENN_UNROLL for (int r = 0; r < ROWS; ++r) {
-      DENSENN_UNROLL for (int v = 0; v < NVEC; ++v) {
-        if (full)
-          acc[r][v] = V::load(c + r * ldc + v * W);
-        else if (r < m && lanes_left(n, v, W) > 0)
-          acc[r][v] = V::load_n(c + r * ldc + v * W, lanes_left(n, v, W));
-      }
-    }
-  }
   for (index_t k = 0; k < kc; ++k) {
     R bv[NVEC];
     DENSENN_UNROLL for (int v = 0; v < NVEC; ++v) bv[v] = V::load(b + v * W);
@@ -94,6 +85,16 @@ void micro_kernel(index_t kc, const typename V::T* a, const typename V::T* b, ty
     }
     a += A_STEP;
     b += B_STEP;
+  }
+  if (!first) {  // the earlier blocks' sum + this block's
+    DENSENN_UNROLL for (int r = 0; r < ROWS; ++r) {
+      DENSENN_UNROLL for (int v = 0; v < NVEC; ++v) {
+        if (full)
+          acc[r][v] = V::add(V::load(c + r * ldc + v * W), acc[r][v]);
+        else if (r < m && lanes_left(n, v, W) > 0)
+          acc[r][v] = V::add(V::load_n(c + r * ldc + v * W, lanes_left(n, v, W)), acc[r][v]);
+      }
+    }
   }
   if (last && bias) {
     DENSENN_UNROLL for (int v = 0; v < NVEC; ++v) {
@@ -283,8 +284,8 @@ void gemm(const GemmProblem<typename V::T>& p, index_t i0, index_t i1, index_t j
 // ---- a few rows without packing ----------------------------------------------------------------
 // C[i, j0:j1] = sum_k A(i, k) B[k, j0:j1] (+ bias, relu) for every row i < m, reading the rows of B
 // where they are (b_cs == 1): packing B would cost as much as the product for one row. Blocks of
-// 4 vectors of columns, 4 independent chains; each element is the sequential sum over k from 0,
-// the bits the blocked product gives it.
+// 4 vectors of columns, 4 independent chains; each element is summed in k blocks of KC as the
+// blocked product sums it, to the same bits.
 template <class V>
 void gemm_rows(const GemmProblem<typename V::T>& p, index_t j0, index_t j1) {
   using T = typename V::T;
@@ -298,19 +299,25 @@ void gemm_rows(const GemmProblem<typename V::T>& p, index_t j0, index_t j1) {
       const T* b = p.b + j;
       R acc[NB];
       DENSENN_UNROLL for (int v = 0; v < NB; ++v) acc[v] = V::zero();
-      if (n == NB * W) {
-        for (index_t k = 0; k < p.k; ++k) {
-          const R ak = V::set1(a[k * p.a_cs]);
-          DENSENN_UNROLL for (int v = 0; v < NB; ++v) acc[v] = V::fma(ak, V::load(b + k * p.b_rs + v * W), acc[v]);
-        }
-      } else {
-        for (index_t k = 0; k < p.k; ++k) {
-          const R ak = V::set1(a[k * p.a_cs]);
-          DENSENN_UNROLL for (int v = 0; v < NB; ++v) {
-            const int lanes = lanes_left(n, v, W);
-            if (lanes > 0) acc[v] = V::fma(ak, V::load_n(b + k * p.b_rs + v * W, lanes), acc[v]);
+      for (index_t k0 = 0; k0 < p.k; k0 += V::KC) {
+        const index_t k1 = min_index(p.k, k0 + V::KC);
+        R part[NB];  // this k block's sums, from 0
+        DENSENN_UNROLL for (int v = 0; v < NB; ++v) part[v] = V::zero();
+        if (n == NB * W) {
+          for (index_t k = k0; k < k1; ++k) {
+            const R ak = V::set1(a[k * p.a_cs]);
+            DENSENN_UNROLL for (int v = 0; v < NB; ++v) part[v] = V::fma(ak, V::load(b + k * p.b_rs + v * W), part[v]);
+          }
+        } else {
+          for (index_t k = k0; k < k1; ++k) {
+            const R ak = V::set1(a[k * p.a_cs]);
+            DENSENN_UNROLL for (int v = 0; v < NB; ++v) {
+              const int lanes = lanes_left(n, v, W);
+              if (lanes > 0) part[v] = V::fma(ak, V::load_n(b + k * p.b_rs + v * W, lanes), part[v]);
+            }
           }
         }
+        DENSENN_UNROLL for (int v = 0; v < NB; ++v) acc[v] = k0 == 0 ? part[v] : V::add(acc[v], part[v]);
       }
       DENSENN_UNROLL for (int v = 0; v < NB; ++v) {
         const int lanes = lanes_left(n, v, W);
@@ -349,9 +356,10 @@ void sgd(typename V::T* p, const typename V::T* g, typename V::T lr, index_t n) 
 // Y[r, j] = sum_i X[r, i] W[j, i] + b[j] for r < batch and j in [j0, j1), then relu if asked.
 // Without packing: W lanes run along i, one accumulator per row of W, W rows of W at a time (short
 // rows one after the other, long ones four side by side so that their dependency chains overlap).
-// V::reduce then adds each accumulator's lanes in a fixed tree; V::sum adds one vector's lanes in
-// the same tree, for the last one or two outputs, so an output's bits never depend on which of
-// the two it went through.
+// Long rows are summed in blocks of KC values (each from 0, then added in, as the blocked product
+// does). V::reduce then adds each accumulator's lanes in a fixed tree; V::sum adds one vector's
+// lanes in the same tree, for the last one or two outputs, so an output's bits never depend on
+// which of the two it went through.
 //
 // NB is in / W (the number of whole vectors along i) when it is small enough to keep the row of X
 // in registers and unroll, or -1 for a loop; TAIL says whether in % W values are left over (a
@@ -379,7 +387,11 @@ void dot_forward_rows(typename V::T* y, const typename V::T* x, const typename V
           if (v < NB) a = V::fma(V::load(wq + v * W), xv[v], a);
         }
       } else {
-        for (index_t i = 0; i < body; i += W) a = V::fma(V::load(wq + i), V::load(xr + i), a);
+        for (index_t i0 = 0; i0 < body; i0 += V::KC) {  // in blocks, as below
+          R part = V::zero();
+          for (index_t i = i0; i < min_index(body, i0 + V::KC); i += W) part = V::fma(V::load(wq + i), V::load(xr + i), part);
+          a = i0 == 0 ? part : V::add(a, part);
+        }
       }
       return TAIL ? V::fma(V::load_n(wq + body, tail), xt, a) : a;
     };
@@ -410,9 +422,16 @@ void dot_forward_rows(typename V::T* y, const typename V::T* x, const typename V
             a[q] = V::zero();
           }
           if (g < rows) {
-            for (index_t i = 0; i < body; i += W) {
-              const R xi = V::load(xr + i);
-              DENSENN_UNROLL for (int q = 0; q < G; ++q) a[q] = V::fma(V::load(wg[q] + i), xi, a[q]);
+            // In blocks of KC values, each summed from 0 and then added in, as the blocked product
+            // sums (error growing with KC + in / KC, not in).
+            for (index_t i0 = 0; i0 < body; i0 += V::KC) {
+              R part[G];
+              DENSENN_UNROLL for (int q = 0; q < G; ++q) part[q] = V::zero();
+              for (index_t i = i0; i < min_index(body, i0 + V::KC); i += W) {
+                const R xi = V::load(xr + i);
+                DENSENN_UNROLL for (int q = 0; q < G; ++q) part[q] = V::fma(V::load(wg[q] + i), xi, part[q]);
+              }
+              DENSENN_UNROLL for (int q = 0; q < G; ++q) a[q] = i0 == 0 ? part[q] : V::add(a[q], part[q]);
             }
             if (TAIL) {
               DENSENN_UNROLL for (int q = 0; q < G; ++q) a[q] = V::fma(V::load_n(wg[q] + body, tail), xt, a[q]);
@@ -547,6 +566,7 @@ constexpr IsaKernels<typename V::T> make_kernels() {
   static_assert(V::KC * (V::NC + V::MC) * index_t(sizeof(typename V::T)) <= (index_t(1) << 20),
                 "packed blocks must fit the 1 MiB per-thread scratch buffer (parallel.hpp)");
   static_assert(V::MC % V::MR == 0 && V::NC % (V::NV * V::W) == 0, "cache blocks are whole tiles");
+  static_assert(V::KC % V::W == 0, "dot_forward's blocks along k are whole vectors");
   return {V::MR, V::NV * V::W, V::KC, V::MC, V::NC, V::W, &gemm<V>, &pack_a_all<V>, &gemm_rows<V>, &sgd<V>,
           &dot_forward<V>, &dot_forward_stack<V>, &forward_row_t<V>};
 }
