@@ -263,3 +263,20 @@ def test_a_user_layer_failing_in_backward_leaves_every_gradient_unchanged():
         model.backward(np.full((2, 2), 0.5, np.float32))
     for g in model.gradients():
         np.testing.assert_array_equal(g, 7.0)
+
+
+@pytest.mark.parametrize("same_batch", [True, False])
+def test_a_layer_backward_after_a_models_forward_through_it_raises(same_batch):
+    # The layer's cache then holds the model's input: its own backward would use it silently.
+    layer = dn.Dense(4, 3, seed=0)
+    model = dn.Sequential(layer)
+    layer.forward(np.ones((5, 4), np.float32))
+    model.forward(np.full((5 if same_batch else 2, 4), 2.0, np.float32))
+    before = [g.copy() for g in layer.gradients()]
+    with pytest.raises(RuntimeError, match="since its own forward"):
+        layer.backward(np.ones((5, 3), np.float32))
+    for g, old in zip(layer.gradients(), before):
+        np.testing.assert_array_equal(g, old)
+    layer.forward(np.ones((5, 4), np.float32))  # its own forward again: backward works
+    layer.backward(np.ones((5, 3), np.float32))
+    np.testing.assert_array_equal(layer.grad_weight, np.full((3, 4), 5.0))

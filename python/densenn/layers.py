@@ -44,6 +44,7 @@ class Layer:
         self._out_shape = None
         self._impl = None  # the C++ layer used by the last training forward, and its dtype
         self._impl_dtype = None
+        self._own_stamp = None  # the C++ layer's forward stamp after this layer's own training forward
 
     def __call__(self, x):
         return self.forward(x)
@@ -57,6 +58,7 @@ class Layer:
         impl = self._impl_for(arr.dtype)
         out = impl.forward(as_matrix(arr), True)
         self._impl, self._impl_dtype, self._in_shape = impl, arr.dtype, arr.shape
+        self._own_stamp = impl.forward_stamp  # a model's forward through this layer changes it
         out = out.reshape(-1) if arr.ndim == 1 else out
         self._out_shape = out.shape
         return out
@@ -84,6 +86,11 @@ class Layer:
         """Raises what backward would for a grad_out of this shape (None: any), changing nothing."""
         if self._impl is None:
             raise RuntimeError(f"{type(self).__name__}.backward called before forward")
+        if self._impl.forward_stamp != self._own_stamp:
+            raise RuntimeError(
+                f"{type(self).__name__}.backward: a model holding this layer has run a training forward "
+                "through it since its own forward, so it holds that model's input: call forward again"
+            )
         if shape is not None and shape != self._out_shape:
             raise ValueError(
                 f"{type(self).__name__}.backward: expected grad_out of shape {self._out_shape} "
