@@ -100,6 +100,24 @@ def test_to_torch_and_from_torch(torch):
         dn.from_torch(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.GELU()))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_nested_sequentials_convert_to_and_from_torch(torch, dtype):
+    inner = dn.Sequential(dn.Dense(4, 5, seed=0, dtype=dtype), dn.Tanh())
+    model = dn.Sequential(inner, dn.Dense(5, 3, seed=1, dtype=dtype), dn.Sequential(dn.Softmax()))
+    x = np.random.default_rng(0).normal(size=(6, 4)).astype(dtype)
+    module = model.to_torch()
+    assert isinstance(module[0], torch.nn.Sequential)
+    assert (
+        list(module.state_dict())
+        == list(model.state_dict())
+        == ["0.0.weight", "0.0.bias", "1.weight", "1.bias"]
+    )
+    np.testing.assert_allclose(module(torch.from_numpy(x)).detach().numpy(), model.predict(x), rtol=1e-6)
+    back = dn.from_torch(module)
+    assert isinstance(back[0], dn.Sequential) and back.dtype == dtype
+    assert back.predict(x).tobytes() == model.predict(x).tobytes()
+
+
 def test_tensors_changed_by_another_tool_load_with_a_warning(tmp_path):
     model = every_kind()
     path = tmp_path / "m.safetensors"

@@ -8,14 +8,25 @@ from .layers import Dense, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 
 
 def to_torch(model):
-    """A torch.nn.Sequential with the same layers and a copy of the parameters, in the model's dtype."""
+    """A torch.nn.Sequential with the same layers and a copy of the parameters, in the model's dtype
+    (nested Sequentials become nested torch.nn.Sequentials, with the same state-dict keys)."""
+    import torch
+
+    dtype = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}[np.dtype(model.dtype)]
+    return _to_torch(model, dtype)
+
+
+def _to_torch(model, dtype):
     import torch
     from torch import nn
 
-    dtype = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}[np.dtype(model.dtype)]
+    from .sequential import Sequential
+
     modules = []
     for layer in model:
-        if isinstance(layer, Dense):
+        if isinstance(layer, Sequential):
+            modules.append(_to_torch(layer, dtype))
+        elif isinstance(layer, Dense):
             sizes = (layer.in_features, layer.out_features)
             linear = nn.Linear(*sizes, bias=layer.bias is not None, dtype=dtype)
             with torch.no_grad():
@@ -38,8 +49,9 @@ _TO_TORCH = {ReLU: "ReLU", Sigmoid: "Sigmoid", Tanh: "Tanh"}
 
 
 def from_torch(module):
-    """A densenn Sequential from a torch.nn.Sequential of Linear, ReLU, LeakyReLU, Sigmoid, Tanh and
-    Softmax(dim=-1) modules, with a copy of its parameters (float32 or float64, as the module)."""
+    """A densenn Sequential from a torch.nn.Sequential of Linear, ReLU, LeakyReLU, Sigmoid, Tanh,
+    Softmax(dim=-1) and nested Sequential modules, with a copy of its parameters (float32 or
+    float64, as the module)."""
     import torch
     from torch import nn
 
@@ -53,7 +65,9 @@ def from_torch(module):
     dtype = np.float64 if dtypes == {torch.float64} else np.float32
     layers = []
     for index, m in enumerate(module):
-        if isinstance(m, nn.Linear):
+        if isinstance(m, nn.Sequential):
+            layers.append(from_torch(m))
+        elif isinstance(m, nn.Linear):
             dense = Dense(m.in_features, m.out_features, bias=m.bias is not None, dtype=dtype, init="zeros")
             dense.weight[...] = m.weight.detach().cpu().numpy()
             if m.bias is not None:
