@@ -355,3 +355,25 @@ def test_predict_in_chunks_is_bitwise_the_whole_batch(rows):
     model = make_model(np.float32)
     x = np.random.default_rng(rows).normal(size=(rows, 5)).astype(np.float32)
     np.testing.assert_array_equal(model.predict(x, batch_size=4), model.predict(x))
+
+
+def test_load_state_dict_strict_false_loads_the_keys_both_sides_have(torch):
+    model = make_model(np.float64)
+    state = model.state_dict()
+    result = model.load_state_dict(state)
+    assert result == ([], []) and result.missing_keys == [] and result.unexpected_keys == []
+    partial = {"0.weight": np.zeros_like(state["0.weight"]), "extra.weight": np.ones(3)}
+    with pytest.raises(ValueError, match="missing keys"):
+        model.load_state_dict(partial)
+    missing, unexpected = model.load_state_dict(partial, strict=False)
+    assert unexpected == ["extra.weight"] and "0.weight" not in missing and "0.bias" in missing
+    assert not model[0].weight.any()
+    np.testing.assert_array_equal(model[0].bias, state["0.bias"])  # left as it was
+    # A wrong shape is still refused, changing nothing, as in PyTorch.
+    with pytest.raises(ValueError, match="expected shape"):
+        model.load_state_dict({"0.weight": np.ones(3), "0.bias": np.ones_like(state["0.bias"])}, strict=False)
+    np.testing.assert_array_equal(model[0].bias, state["0.bias"])
+    # The same as torch.nn.Module.load_state_dict(strict=False) reports.
+    twin = model.to_torch()
+    theirs = twin.load_state_dict({k: torch.from_numpy(v) for k, v in partial.items()}, strict=False)
+    assert (theirs.missing_keys, theirs.unexpected_keys) == (missing, unexpected)

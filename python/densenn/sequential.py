@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections import namedtuple
 
 import numpy as np
 
@@ -17,6 +18,9 @@ from .training import fit as _fit
 
 # Layers and losses whose whole computation is in the C++ core; a Sequential made only of these
 # runs each forward, backward, step and train_step as one call into C++.
+# What load_state_dict returns, as torch.nn.Module.load_state_dict does.
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
 _BUILT_IN_LAYERS = (Dense, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax)
 _BUILT_IN_LOSSES = (MSELoss, BCEWithLogitsLoss, SoftmaxCrossEntropyLoss)
 
@@ -245,11 +249,13 @@ class Sequential:
         return {name: p.copy() for name, p in self.named_parameters()}
 
     @serialized
-    def load_state_dict(self, state_dict) -> None:
+    def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
         """Copies the arrays of ``state_dict`` into the parameters: all of them, or none.
 
-        Keys must match exactly and every array must have its parameter's shape; otherwise
-        ``ValueError`` (``TypeError`` for non-numeric values) and the model is left unchanged.
+        Keys must match exactly (with ``strict=False``, as in PyTorch, keys missing from either side
+        are left out) and every array must have its parameter's shape; otherwise ``ValueError``
+        (``TypeError`` for non-numeric values) and the model is left unchanged. Returns
+        ``(missing_keys, unexpected_keys)``, as PyTorch does.
         """
         named = dict(self.named_parameters())
         try:
@@ -258,16 +264,19 @@ class Sequential:
             raise TypeError(f"state_dict must be a mapping, got {type(state_dict).__name__}") from e
         missing = [k for k in named if k not in state_dict]
         unexpected = [k for k in keys if k not in named]
-        if missing or unexpected:
+        if strict and (missing or unexpected):
             raise ValueError(f"load_state_dict: missing keys {missing}, unexpected keys {unexpected}")
         staged = {}
         for name, target in named.items():
+            if name in missing:
+                continue
             value = as_numeric_array(state_dict[name], name)
             if value.shape != target.shape:
                 raise ValueError(f"load_state_dict: {name}: expected shape {target.shape}, got {value.shape}")
             staged[name] = value
         for name, value in staged.items():  # everything checked: now copy
             np.copyto(named[name], value, casting="unsafe")
+        return IncompatibleKeys(missing, unexpected)
 
     # ---- files and PyTorch ------------------------------------------------------------------------
     def save(self, path) -> None:
