@@ -18,11 +18,11 @@ from .training import fit as _fit
 
 # Layers and losses whose whole computation is in the C++ core; a Sequential made only of these
 # runs each forward, backward, step and train_step as one call into C++.
-# What load_state_dict returns, as torch.nn.Module.load_state_dict does.
-IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
-
 _BUILT_IN_LAYERS = (Dense, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax)
 _BUILT_IN_LOSSES = (MSELoss, BCEWithLogitsLoss, SoftmaxCrossEntropyLoss)
+
+# What load_state_dict returns, as torch.nn.Module.load_state_dict does.
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
 class Sequential:
