@@ -546,26 +546,3 @@ def test_positional_settings_follow_the_specification():
     adam = dn.Adam(layer.parameters(), 0.01, (0.8, 0.9), 1e-6, 0.1)
     group = adam.param_groups[0]
     assert (group["lr"], group["betas"], group["eps"], group["weight_decay"]) == (0.01, (0.8, 0.9), 1e-6, 0.1)
-
-
-@pytest.mark.parametrize("name", ["SGD_float64", "Adam_float32"])
-def test_raw_optimizers_refuse_unaligned_buffers(name):
-    # The update kernels load whole values: a buffer at an odd byte offset is refused, not misread.
-    from densenn import _core
-
-    settings = (
-        [0.1, 0.0, 0.0, 0.0, False, False]
-        if "SGD" in name
-        else [0.1, 0.9, 0.99, 1e-8, 0.0, False, False, False]
-    )
-    opt = getattr(_core, name)(*settings)
-    dtype = np.float64 if name.endswith("64") else np.float32
-    raw = np.zeros(4 * np.dtype(dtype).itemsize + 1, np.uint8)
-    unaligned = raw[1:].view(dtype)  # writable memory one byte past an aligned start
-    aligned = np.zeros(4, dtype)
-    assert not unaligned.flags.aligned and unaligned.flags.writeable
-    with pytest.raises(ValueError, match="aligned"):
-        opt.add(unaligned, aligned)
-    with pytest.raises(ValueError, match="aligned"):
-        opt.add(aligned.copy(), unaligned)
-    assert len(opt) == 0
