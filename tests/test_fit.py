@@ -490,3 +490,67 @@ def test_a_callback_returning_numpy_true_stops_training():
     x, y = np.ones((4, 2), np.float32), np.zeros((4, 1), np.float32)
     history = model.fit(x, y, loss="mse", epochs=5, progress=False, callbacks=[lambda epoch, logs: np.True_])
     assert len(history["loss"]) == 1
+
+
+def test_metrics_of_the_same_name_are_kept_apart(rng):
+    # Two lambdas, "accuracy" twice, or a callable named "loss": each gets its own entry (Keras's
+    # _1, _2 suffixes), never the sum of both.
+    x, y = blobs(rng, n=30)
+    model = small_model()
+
+    def loss(pred, target):
+        return 100.0
+
+    values = model.evaluate(
+        x, y, "cross_entropy", metrics=["accuracy", "acc", lambda p, t: 0.9, lambda p, t: 0.25, loss]
+    )
+    plain = model.evaluate(x, y, "cross_entropy")
+    assert list(values) == ["loss", "accuracy", "accuracy_1", "<lambda>", "<lambda>_1", "loss_1"]
+    assert values["loss"] == plain["loss"] and values["accuracy"] == values["accuracy_1"] == plain["accuracy"]
+    assert (values["<lambda>"], values["<lambda>_1"], values["loss_1"]) == (0.9, 0.25, 100.0)
+    history = model.fit(x, y, loss="cross_entropy", metrics=["accuracy", "acc"], epochs=1, progress=False)
+    assert (
+        list(history) == ["loss", "accuracy", "accuracy_1"] and history["accuracy"] == history["accuracy_1"]
+    )
+    assert 0 <= history["accuracy"][0] <= 1
+
+
+def test_a_callback_class_instead_of_an_object_is_refused_before_training(rng):
+    x, y = blobs(rng, n=20)
+    model = small_model()
+    before = model.state_dict()
+    for callbacks in (dn.EarlyStopping, [dn.EarlyStopping]):
+        with pytest.raises(TypeError, match=r"EarlyStopping\(\)"):
+            model.fit(x, y, loss="cross_entropy", epochs=3, progress=False, callbacks=callbacks)
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[key])
+
+
+def test_early_stopping_never_takes_a_nan_as_the_best():
+    # As Keras 2 and a torch loop starting from inf: NaN is no improvement, so a NaN first epoch
+    # does not block every later one, and its weights are not the ones restored.
+    model = dn.Sequential(dn.Dense(2, 1, dtype=np.float64, seed=0))
+    values = iter([np.nan, 1.0, 0.5, np.nan, 0.75, 0.6, 0.7])
+    snapshots = []
+
+    def record(epoch, logs):
+        logs["fake"] = next(values)  # what EarlyStopping reads (the history keeps fit's own copy)
+        snapshots.append(model.state_dict())
+        return stopper.on_epoch_end(epoch, logs)
+
+    stopper = dn.EarlyStopping(monitor="fake", patience=2, restore_best_weights=True)
+    stopper.set_model(model)
+    x, y = np.ones((4, 2)), np.zeros((4, 1))
+    history = model.fit(
+        x, y, loss="mse", optimizer="sgd", lr=0.1, epochs=7, progress=False, callbacks=[record]
+    )
+    stopper.on_train_end()
+    assert (stopper.best, stopper.best_epoch, stopper.stopped_epoch) == (0.5, 2, 4)
+    assert len(history["loss"]) == 5
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, snapshots[2][key])
+    all_nan = dn.EarlyStopping(monitor="fake", patience=5, restore_best_weights=True)
+    all_nan.set_model(model)
+    for epoch in range(3):
+        assert all_nan.on_epoch_end(epoch, {"fake": np.nan}) is None
+    assert all_nan.best_epoch is None and all_nan.best_weights is None

@@ -162,9 +162,11 @@ class EarlyStopping(Callback):
     """Stops training when ``monitor`` has not improved for ``patience`` epochs.
 
     ``mode`` is ``"min"``, ``"max"`` or ``"auto"`` (max for accuracies, min otherwise); an
-    improvement must exceed ``min_delta``. With ``restore_best_weights`` the model ends training
-    with bitwise the weights of its best epoch (whether or not training stopped early). After
-    ``fit``: ``best`` (the best value), ``best_epoch`` and ``stopped_epoch`` (None if it ran to the end).
+    improvement must exceed ``min_delta``, and a NaN is never one. With ``restore_best_weights``
+    the model ends training with bitwise the weights of its best epoch (whether or not training
+    stopped early). After ``fit``: ``best`` (the best value), ``best_epoch`` and ``stopped_epoch``
+    (None if it ran to the end); ``best_epoch`` stays None, and no weights are restored, when every
+    value was NaN.
     """
 
     def __init__(
@@ -217,7 +219,7 @@ class EarlyStopping(Callback):
         self._check_monitor(logs)
         value = float(logs[self.monitor])
         self.wait += 1
-        if self.best_epoch is None or self._improved(value):
+        if not math.isnan(value) and (self.best_epoch is None or self._improved(value)):
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best_weights:
                 self.best_weights = self.model.state_dict()
@@ -236,10 +238,12 @@ class EarlyStopping(Callback):
 def _callbacks(callbacks) -> list[Callback]:
     if callbacks is None:
         return []
-    if isinstance(callbacks, Callback) or callable(callbacks):
+    if isinstance(callbacks, (Callback, type)) or callable(callbacks):
         callbacks = [callbacks]
     result = []
     for cb in callbacks:
+        if isinstance(cb, type):  # callable, but calling it would make a callback, not run one
+            raise TypeError(f"pass a callback object, such as {cb.__name__}(), not the class {cb.__name__}")
         if isinstance(cb, Callback):
             result.append(cb)
         elif callable(cb):
@@ -298,6 +302,20 @@ def _metrics(metrics, loss_fn: Loss) -> list[tuple[str, object]]:
             raise ValueError(
                 f"unknown metric {metric!r}: use 'accuracy' or a callable f(pred, target) -> float"
             )
+    return _unique_names(result)
+
+
+def _unique_names(metrics: list[tuple[str, object]]) -> list[tuple[str, object]]:
+    """Each metric under its own name: a name already taken (by the loss or an earlier metric, such
+    as two lambdas) gets ``_1``, ``_2``, ... as Keras does, so no two values are added together."""
+    taken, result = {"loss"}, []
+    for name, fn in metrics:
+        unique, k = name, 0
+        while unique in taken:
+            k += 1
+            unique = f"{name}_{k}"
+        taken.add(unique)
+        result.append((unique, fn))
     return result
 
 
@@ -480,8 +498,9 @@ def fit(
     - ``validation_data=(x_val, y_val)``, or ``validation_split``: the last fraction of ``(x, y)``
       (taken before shuffling, as Keras does) is held out. Validation values get a ``val_`` prefix.
     - ``metrics``: None gives ``accuracy`` for classification losses; or a list of ``"accuracy"``
-      and callables ``f(pred, target) -> float``. Training values are averaged over the epoch's
-      batches (each measured before its step), validation values at the end of the epoch.
+      and callables ``f(pred, target) -> float``, logged under their ``__name__`` (a name already
+      taken gets ``_1``, ``_2``, ...). Training values are averaged over the epoch's batches (each
+      measured before its step), validation values at the end of the epoch.
     - ``progress``: a bar per epoch on a terminal (tqdm), one line per epoch otherwise; False
       prints nothing.
     - ``callbacks``: ``Callback`` objects (such as ``EarlyStopping``) or callables ``f(epoch, logs)``;
