@@ -181,6 +181,43 @@ def test_returned_arrays_belong_to_the_caller(dtype, rng):
     assert not any(np.shares_memory(y1, p) for p in model.parameters())
 
 
+class _Identity(dn.Layer):
+    """A layer of one's own that hands back the very array it was given."""
+
+    def forward(self, x):
+        return x
+
+    def backward(self, grad):
+        return grad
+
+
+@pytest.mark.parametrize("layers", [[], [_Identity()]], ids=["no layers", "an identity layer"])
+def test_arrays_returned_never_share_memory_with_the_callers(layers):
+    model = dn.Sequential(*layers)
+    x, grad = np.arange(6.0).reshape(2, 3), np.ones((2, 3))
+    y, p = model.forward(x), model.predict(x)
+    dx = model.backward(grad)
+    for out, given in ((y, x), (p, x), (dx, grad)):
+        np.testing.assert_array_equal(out, given)
+        assert not np.shares_memory(out, given)
+    y[...] = -1
+    dx[...] = -1
+    np.testing.assert_array_equal(x, np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(grad, 1.0)
+
+
+def test_repr_indents_a_nested_model_as_torch_does(torch):
+    model = dn.Sequential(dn.Sequential(dn.Dense(2, 3, seed=0), dn.ReLU()), dn.Dense(3, 1, seed=1))
+    assert repr(model) == (
+        "Sequential(\n  (0): Sequential(\n    (0): Dense(2, 3)\n    (1): ReLU()\n  )\n  (1): Dense(3, 1)\n)"
+    )
+    twin = torch.nn.Sequential(
+        torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU()), torch.nn.Linear(3, 1)
+    )
+    indents = [len(line) - len(line.lstrip()) for line in repr(model).splitlines()]
+    assert indents == [len(line) - len(line.lstrip()) for line in repr(twin).splitlines()]
+
+
 # ---- state dicts -----------------------------------------------------------------------------------
 
 
@@ -377,3 +414,38 @@ def test_load_state_dict_strict_false_loads_the_keys_both_sides_have(torch):
     twin = model.to_torch()
     theirs = twin.load_state_dict({k: torch.from_numpy(v) for k, v in partial.items()}, strict=False)
     assert (theirs.missing_keys, theirs.unexpected_keys) == (missing, unexpected)
+
+
+class _Scale(dn.Layer):
+    """A layer of one's own written as a subclass of dn.Layer, overriding forward and backward only."""
+
+    def __init__(self, factor):
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x):
+        return np.asarray(x) * self.factor
+
+    def backward(self, grad):
+        return np.asarray(grad) * self.factor
+
+
+def test_a_subclass_of_layer_with_its_own_forward_and_backward_works_everywhere(rng):
+    # Its inherited predict and backward checks belong to densenn's layers: the model runs its own
+    # forward for predict and lets its own backward raise.
+    first, last = dn.Dense(3, 4, dtype=np.float64, seed=0), dn.Dense(4, 2, dtype=np.float64, seed=1)
+    model = dn.Sequential(first, _Scale(2.0), last)
+    twin = dn.Sequential(
+        dn.Dense(3, 4, dtype=np.float64, seed=0), dn.Dense(4, 2, dtype=np.float64, seed=1)
+    )  # the same net with the factor folded into the second layer's weight
+    twin[1].weight[...] *= 2.0
+    x, grad = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+    np.testing.assert_allclose(model.predict(x), twin.predict(x), rtol=1e-13)
+    np.testing.assert_allclose(model.forward(x), twin.forward(x), rtol=1e-13)
+    np.testing.assert_allclose(model.backward(grad), twin.backward(grad), rtol=1e-13)
+    np.testing.assert_allclose(first.grad_weight, twin[0].grad_weight, rtol=1e-13)
+    np.testing.assert_allclose(last.grad_weight, 2.0 * twin[1].grad_weight, rtol=1e-13)  # dW = dY^T (2 h)
+    history = model.fit(x, grad, loss="mse", epochs=2, batch_size=2, shuffle=False, progress=False)
+    assert len(history["loss"]) == 2
+    assert max(dn.gradcheck(model, x, grad, dn.MSELoss()).values()) < 1e-6
+    assert repr(model).splitlines()[2] == "  (1): _Scale()"

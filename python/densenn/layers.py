@@ -49,6 +49,9 @@ class Layer:
     def __call__(self, x):
         return self.forward(x)
 
+    def __repr__(self) -> str:  # a layer of one's own, subclassing this one, prints as torch's modules do
+        return f"{type(self).__name__}()"
+
     # Subclasses provide _impl_for(dtype) -> the C++ layer, and _input_dtype(x) -> the dtype to use
     # (or their own _prepare(x) -> the input as an array of that dtype).
     @serialized

@@ -73,8 +73,10 @@ class Sequential:
     def __iter__(self):
         return iter(self._layers)
 
-    def __repr__(self) -> str:
-        inner = "".join(f"\n  ({i}): {layer!r}" for i, layer in enumerate(self._layers))
+    def __repr__(self) -> str:  # a nested model's lines indented under its own, as torch prints them
+        inner = "".join(
+            f"\n  ({i}): " + repr(layer).replace("\n", "\n  ") for i, layer in enumerate(self._layers)
+        )
         return f"Sequential({inner}\n)" if inner else "Sequential()"
 
     @property
@@ -109,6 +111,7 @@ class Sequential:
                 shapes.append(np.shape(out))
             self._layer_out_shapes = shapes
             self._stamps = [_forward_stamp(layer) for layer in self._runners]
+            out = _owned(out, arr)
         self._in_shape, self._out_shape = arr.shape, np.shape(out)
         return out
 
@@ -137,15 +140,15 @@ class Sequential:
             return self._core.predict(as_matrix(arr)).reshape(-1)
         out = arr
         for layer in self._runners:
-            out = layer.predict(out) if hasattr(layer, "predict") else layer.forward(out)
-        return out
+            out = _predict_of(layer)(out)
+        return _owned(out, arr)
 
     @serialized
     def backward(self, grad) -> np.ndarray:
         """Backpropagates dE/doutput through every layer, overwriting their gradients; returns dE/dx."""
         if self._out_shape is None:
             raise RuntimeError("Sequential.backward called before forward")
-        grad = as_float_array(grad, self.dtype, name="grad")
+        grad = given = as_float_array(grad, self.dtype, name="grad")
         if grad.shape != self._out_shape:
             raise ValueError(
                 f"Sequential.backward: expected grad of shape {self._out_shape} (the last forward's "
@@ -165,7 +168,10 @@ class Sequential:
                         "model's forward (it is shared with another model, or was called directly), so it "
                         "holds another input: call forward again"
                     )
-                layer._check_backward(shape)
+                if _densenn_method(
+                    layer, "backward"
+                ):  # what densenn's backward would raise; one's own raises itself
+                    layer._check_backward(shape)
         saved = []  # the gradients overwritten so far, put back if a later layer raises
         try:
             for layer in reversed(self._runners):
@@ -176,7 +182,7 @@ class Sequential:
             for g, old in saved:
                 g[...] = old
             raise
-        return grad
+        return _owned(grad, given)
 
     @serialized
     def step(self, lr) -> None:
@@ -392,6 +398,29 @@ def _check_distinct(layers):
 
     for i, layer in enumerate(layers):
         visit(layer, str(i))
+
+
+def _densenn_method(layer, name: str) -> bool:
+    """Whether ``layer``'s method ``name`` is densenn's own, not one a subclass of the user's overrides."""
+    owner = next((cls for cls in type(layer).__mro__ if name in cls.__dict__), None)
+    return owner is not None and owner.__module__.split(".")[0] == "densenn"
+
+
+def _predict_of(layer):
+    """What runs ``layer`` for predict: its ``predict``, unless it has none, or it is densenn's while
+    ``forward`` is the user's (a subclass of ``dn.Layer`` that overrides forward only): then ``forward``."""
+    if hasattr(layer, "predict") and (
+        _densenn_method(layer, "forward") or not _densenn_method(layer, "predict")
+    ):
+        return layer.predict
+    return layer.forward
+
+
+def _owned(out, given):
+    """``out``, copied if it shares memory with the caller's array ``given`` (a model without layers,
+    or a layer of one's own that returns its input): what forward, predict and backward return
+    belongs to the caller."""
+    return out.copy() if np.may_share_memory(out, given) else out
 
 
 def _runners(layers):
