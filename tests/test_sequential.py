@@ -449,3 +449,4 @@ def test_a_subclass_of_layer_with_its_own_forward_and_backward_works_everywhere(
     assert len(history["loss"]) == 2
     assert max(dn.gradcheck(model, x, grad, dn.MSELoss()).values()) < 1e-6
     assert repr(model).splitlines()[2] == "  (1): _Scale()"
+    np.testing.assert_array_equal(model[1].predict(x), 2.0 * x)  # on its own too

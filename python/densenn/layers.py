@@ -35,6 +35,12 @@ def _core_class(name: str, dtype: np.dtype):
     return getattr(_core, f"{name}_{_SUFFIX[dtype]}")
 
 
+def _densenn_method(layer, name: str) -> bool:
+    """Whether ``layer``'s method ``name`` is densenn's own, not one a subclass of the user's overrides."""
+    owner = next((cls for cls in type(layer).__mro__ if name in cls.__dict__), None)
+    return owner is not None and owner.__module__.split(".")[0] == "densenn"
+
+
 class Layer:
     """Base of densenn's layers: forward, backward, predict, step and parameter access."""
 
@@ -69,6 +75,8 @@ class Layer:
     @serialized
     def predict(self, x) -> np.ndarray:
         """Output for ``x`` without keeping state: gradients and a later backward are unaffected."""
+        if not _densenn_method(self, "forward"):  # a subclass of one's own that overrides forward only
+            return self.forward(x)
         arr = self._prepare(x)
         out = self._impl_for(arr.dtype).forward(as_matrix(arr), False)
         return out.reshape(-1) if arr.ndim == 1 else out

@@ -9,7 +9,18 @@ from collections import namedtuple
 import numpy as np
 
 from ._convert import as_default_float_array, as_float_array, as_matrix, as_numeric_array, check_lr
-from .layers import Activation, Dense, Layer, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, _core_class
+from .layers import (
+    Activation,
+    Dense,
+    Layer,
+    LeakyReLU,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Tanh,
+    _core_class,
+    _densenn_method,
+)
 from .losses import BCEWithLogitsLoss, MSELoss, SoftmaxCrossEntropyLoss
 from .threads import serialized
 from .training import History, check_batch_size
@@ -140,7 +151,7 @@ class Sequential:
             return self._core.predict(as_matrix(arr)).reshape(-1)
         out = arr
         for layer in self._runners:
-            out = _predict_of(layer)(out)
+            out = layer.predict(out) if hasattr(layer, "predict") else layer.forward(out)
         return _owned(out, arr)
 
     @serialized
@@ -398,22 +409,6 @@ def _check_distinct(layers):
 
     for i, layer in enumerate(layers):
         visit(layer, str(i))
-
-
-def _densenn_method(layer, name: str) -> bool:
-    """Whether ``layer``'s method ``name`` is densenn's own, not one a subclass of the user's overrides."""
-    owner = next((cls for cls in type(layer).__mro__ if name in cls.__dict__), None)
-    return owner is not None and owner.__module__.split(".")[0] == "densenn"
-
-
-def _predict_of(layer):
-    """What runs ``layer`` for predict: its ``predict``, unless it has none, or it is densenn's while
-    ``forward`` is the user's (a subclass of ``dn.Layer`` that overrides forward only): then ``forward``."""
-    if hasattr(layer, "predict") and (
-        _densenn_method(layer, "forward") or not _densenn_method(layer, "predict")
-    ):
-        return layer.predict
-    return layer.forward
 
 
 def _owned(out, given):
