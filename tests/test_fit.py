@@ -554,3 +554,19 @@ def test_early_stopping_never_takes_a_nan_as_the_best():
     for epoch in range(3):
         assert all_nan.on_epoch_end(epoch, {"fake": np.nan}) is None
     assert all_nan.best_epoch is None and all_nan.best_weights is None
+
+
+def test_a_callback_setting_model_stop_training_stops_after_that_epoch(rng):
+    # Keras's way: self.model.stop_training = True, here from on_epoch_begin of epoch 1.
+    x, y = blobs(rng, n=20)
+
+    class StopInSecondEpoch(dn.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                self.model.stop_training = True
+
+    model = small_model()
+    history = model.fit(x, y, loss="cross_entropy", epochs=5, progress=False, callbacks=[StopInSecondEpoch()])
+    assert history.epoch == [0, 1]
+    history = model.fit(x, y, loss="cross_entropy", epochs=3, progress=False)  # a new fit starts afresh
+    assert history.epoch == [0, 1, 2]

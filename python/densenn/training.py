@@ -119,7 +119,8 @@ class History(Mapping):
 class Callback:
     """Hooks ``fit`` calls; override the ones you need. ``self.model`` is the model being trained.
 
-    ``on_epoch_end`` returning True stops training after that epoch.
+    ``on_epoch_end`` returning True, or setting ``self.model.stop_training = True`` (Keras's way,
+    from any hook), stops training after that epoch.
     """
 
     model = None
@@ -504,7 +505,7 @@ def fit(
     - ``progress``: a bar per epoch on a terminal (tqdm), one line per epoch otherwise; False
       prints nothing.
     - ``callbacks``: ``Callback`` objects (such as ``EarlyStopping``) or callables ``f(epoch, logs)``;
-      any that returns True stops training after that epoch.
+      any that returns True (or sets ``model.stop_training = True``) stops training after that epoch.
 
     Everything is checked before the first step: bad data or settings raise and leave the model
     as it was.
@@ -554,6 +555,7 @@ def fit(
     batches = -(-n // batch_size)
 
     history = History()
+    model.stop_training = False  # as Keras: a callback may set it to stop after the epoch
     for cb in hooks:
         cb.set_model(model)
         cb.on_train_begin()
@@ -591,7 +593,7 @@ def fit(
             history._append(epoch, logs)
             bar.end(epoch, logs)
             stop = [cb.on_epoch_end(epoch, dict(logs)) for cb in hooks]  # every callback sees every epoch
-            if any(s is True or s is np.True_ for s in stop):
+            if any(s is True or s is np.True_ for s in stop) or model.stop_training:
                 break
     finally:
         bar.close()
