@@ -67,6 +67,27 @@ FrozenNet<T>::FrozenNet(const Sequential<T>& net) {
 }
 
 template <typename T>
+FrozenNet<T>::FrozenNet(const FrozenNet& other)
+    : layers_(other.layers_),
+      in_features_(other.in_features_),
+      out_features_(other.out_features_),
+      widest_(other.widest_),
+      relu_input_(other.relu_input_) {
+  // A copied vector keeps each value's index, but its buffer may start at another address modulo
+  // 64: the weights go again where weights() looks for them in this copy.
+  for (std::size_t k = 0; k < layers_.size(); ++k) {
+    const FrozenLayer& from = other.layers_[k];
+    std::copy(from.weights(), from.weights() + from.values(), const_cast<T*>(layers_[k].weights()));
+  }
+}
+
+template <typename T>
+FrozenNet<T>& FrozenNet<T>::operator=(const FrozenNet& other) {
+  if (this != &other) *this = FrozenNet(other);
+  return *this;
+}
+
+template <typename T>
 void FrozenNet<T>::predict(MatrixView<const T> x, MatrixView<T> y) const {
   if (x.cols() != in_features_)
     throw ShapeError("FrozenNet: expected input with " + std::to_string(in_features_) + " features, got " +

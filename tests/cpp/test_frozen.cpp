@@ -1,8 +1,10 @@
 // FrozenNet<T> against the network it was frozen from (and long-double sums): every layout, SIMD
 // level and width around the vector sizes; a snapshot; errors.
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "check.hpp"
@@ -110,6 +112,47 @@ TEST(frozen_net_is_a_snapshot) {
   const Matrix<float> after = frozen.predict(x);
   CHECK(std::equal(before.data(), before.data() + before.size(), after.data()));
   CHECK(!std::equal(before.data(), before.data() + before.size(), net.predict(x).data()));
+}
+
+TEST(frozen_net_copies_predict_as_the_original) {
+  // Copies land at buffers of any alignment: each must still find its weights (a vector of them,
+  // copy assignment, and the copy of an object holding one).
+  Sequential<float> net;
+  net.add(Dense<float>(4, 32, 1)).add(ReLU<float>()).add(Dense<float>(32, 3, 2));
+  const Matrix<float> x = matrix<float>(5, 4, 7);
+  const FrozenNet<float> frozen(net);
+  const Matrix<float> want = frozen.predict(x);
+  const auto same = [&](const FrozenNet<float>& copy) {
+    const Matrix<float> y = copy.predict(x);
+    return std::equal(want.data(), want.data() + want.size(), y.data());
+  };
+  std::vector<std::vector<char>> shifts;  // allocations in between, so the copies start anywhere
+  std::vector<FrozenNet<float>> copies;
+  for (int k = 0; k < 16; ++k) {
+    shifts.emplace_back(std::size_t(8 * k + 8));
+    copies.push_back(frozen);
+  }
+  for (const FrozenNet<float>& copy : copies) CHECK(same(copy));
+  FrozenNet<float> assigned = copies[3];
+  assigned = copies[5];
+  CHECK(same(assigned));
+  struct Holder {
+    FrozenNet<float> net;
+  };
+  const Holder holder{frozen};
+  const Holder copied = holder;
+  CHECK(same(copied.net));
+  FrozenNet<float> moved = std::move(copies[0]);
+  CHECK(same(moved));
+  Sequential<double> net64;
+  net64.add(Dense<double>(3, 17, 4)).add(ReLU<double>()).add(Dense<double>(17, 2, 5));
+  const FrozenNet<double> frozen64(net64);
+  const Matrix<double> x64 = matrix<double>(3, 3, 8), want64 = frozen64.predict(x64);
+  std::vector<FrozenNet<double>> copies64(9, frozen64);
+  for (const FrozenNet<double>& copy : copies64) {
+    const Matrix<double> y = copy.predict(x64);
+    CHECK(std::equal(want64.data(), want64.data() + want64.size(), y.data()));
+  }
 }
 
 TEST(frozen_net_errors) {

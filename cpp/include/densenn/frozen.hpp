@@ -22,6 +22,11 @@ class FrozenNet {
  public:
   // Throws std::invalid_argument if a layer is neither Dense nor ReLU, or there is no Dense.
   explicit FrozenNet(const Sequential<T>& net);
+  // A copy is a snapshot of its own (its weights placed again at its own aligned addresses).
+  FrozenNet(const FrozenNet& other);
+  FrozenNet& operator=(const FrozenNet& other);
+  FrozenNet(FrozenNet&&) noexcept = default;
+  FrozenNet& operator=(FrozenNet&&) noexcept = default;
 
   index_t in_features() const { return in_features_; }
   index_t out_features() const { return out_features_; }
@@ -35,12 +40,14 @@ class FrozenNet {
   struct FrozenLayer {
     index_t in, out;
     // W (out, in); or W^T (in, out) when transposed, its rows ld apart and 64-byte aligned from
-    // the first aligned address in `storage` (found again on each call: copies move it)
+    // the first aligned address in `storage` (found again on each call: moves keep the buffer,
+    // copies place the weights again, see the copy constructor)
     std::vector<T> storage;
     index_t ld;
     std::vector<T> b;  // empty without a bias
     bool transposed, relu;
     const T* weights() const;
+    index_t values() const { return (transposed ? in : out) * ld; }  // of W or W^T, from weights()
   };
   std::vector<FrozenLayer> layers_;
   index_t in_features_ = 0, out_features_ = 0, widest_ = 0;
