@@ -72,14 +72,35 @@ Matrix<T> MSELoss<T>::backward() const {
 
 // ---- SoftmaxCrossEntropyLoss --------------------------------------------------------------------
 
-template <typename T>
-void SoftmaxCrossEntropyLoss<T>::check(index_t rows, index_t classes, const std::int64_t* labels) {
+namespace {
+// Labels given as a vector: one per row of the logits, each in [0, classes).
+template <typename Label>
+void check_labels(index_t rows, index_t classes, const Label* labels, index_t count) {
+  if (count != rows)
+    throw ShapeError("SoftmaxCrossEntropyLoss: expected " + std::to_string(rows) + " labels, got " +
+                     std::to_string(count));
   check_classes(rows, classes);
   for (index_t r = 0; r < rows; ++r) {
     if (labels[r] < 0 || labels[r] >= classes)
       throw std::invalid_argument("SoftmaxCrossEntropyLoss: label " + std::to_string(labels[r]) + " at index " +
                                   std::to_string(r) + " is out of range for " + std::to_string(classes) + " classes");
   }
+}
+}  // namespace
+
+template <typename T>
+void SoftmaxCrossEntropyLoss<T>::check(index_t rows, index_t classes, const std::int64_t* labels) {
+  check_labels(rows, classes, labels, rows);
+}
+
+template <typename T>
+void SoftmaxCrossEntropyLoss<T>::check(index_t rows, index_t classes, const std::vector<int>& labels) {
+  check_labels(rows, classes, labels.data(), index_t(labels.size()));
+}
+
+template <typename T>
+void SoftmaxCrossEntropyLoss<T>::check(index_t rows, index_t classes, const std::vector<std::int64_t>& labels) {
+  check_labels(rows, classes, labels.data(), index_t(labels.size()));
 }
 
 template <typename T>
@@ -90,22 +111,31 @@ void SoftmaxCrossEntropyLoss<T>::check(index_t rows, index_t classes, MatrixView
 
 template <typename T>
 T SoftmaxCrossEntropyLoss<T>::forward(MatrixView<const T> logits, const std::int64_t* labels) {
-  const index_t rows = logits.rows(), classes = logits.cols();
-  check(rows, classes, labels);
-  labels_.assign(labels, labels + rows);
-  probs_.resize(rows, classes);
-  soft_ = false;
-  ready_ = true;
-  return softmax_cross_entropy_forward(probs_.data(), logits.data(), labels_.data(), rows, classes);
+  check(logits.rows(), logits.cols(), labels);
+  labels_.assign(labels, labels + logits.rows());
+  return forward_labels(logits);
 }
 
 template <typename T>
 T SoftmaxCrossEntropyLoss<T>::forward(MatrixView<const T> logits, const std::vector<int>& labels) {
-  if (static_cast<index_t>(labels.size()) != logits.rows())
-    throw ShapeError("SoftmaxCrossEntropyLoss: expected " + std::to_string(logits.rows()) + " labels, got " +
-                     std::to_string(labels.size()));
-  std::vector<std::int64_t> wide(labels.begin(), labels.end());
-  return forward(logits, wide.data());
+  check(logits.rows(), logits.cols(), labels);
+  labels_.assign(labels.begin(), labels.end());  // widened into the buffer kept across calls
+  return forward_labels(logits);
+}
+
+template <typename T>
+T SoftmaxCrossEntropyLoss<T>::forward(MatrixView<const T> logits, const std::vector<std::int64_t>& labels) {
+  check(logits.rows(), logits.cols(), labels);
+  labels_.assign(labels.begin(), labels.end());
+  return forward_labels(logits);
+}
+
+template <typename T>
+T SoftmaxCrossEntropyLoss<T>::forward_labels(MatrixView<const T> logits) {
+  probs_.resize(logits.rows(), logits.cols());
+  soft_ = false;
+  ready_ = true;
+  return softmax_cross_entropy_forward(probs_.data(), logits.data(), labels_.data(), logits.rows(), logits.cols());
 }
 
 template <typename T>

@@ -180,6 +180,17 @@ MatrixView<const T> Sequential<T>::predict(MatrixView<const T> x) {
 }
 
 template <typename T>
+void Sequential<T>::predict(MatrixView<const T> x, MatrixView<T> y) {
+  LayersLocked locked(dense_stack_ ? dense_mutexes_ : layer_mutexes_);
+  const index_t cols = output_cols(x.cols());
+  if (y.rows() != x.rows() || y.cols() != cols)
+    throw ShapeError("Sequential::predict: expected output of shape " + shape_string(x.rows(), cols) + ", got " +
+                     shape_string(y.rows(), y.cols()));
+  const MatrixView<const T> out = run(x, false, predict_outputs_);
+  std::copy(out.data(), out.data() + out.size(), y.data());  // still under the lock: no other call has run
+}
+
+template <typename T>
 MatrixView<const T> Sequential<T>::backward(MatrixView<const T> dy, bool need_input_grad) {
   LayersLocked locked(*this);
   return backward_unlocked(dy, need_input_grad);

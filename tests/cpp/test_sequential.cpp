@@ -1,6 +1,9 @@
 // Sequential<T>: the same results as driving its layers by hand, train_step as the composed step.
+#include <atomic>
 #include <cstring>
 #include <memory>
+#include <thread>
+#include <vector>
 #include <type_traits>
 
 #include "check.hpp"
@@ -71,8 +74,10 @@ void check_train_step_is_the_composed_step() {
     twin.step(T(0.05));
     CHECK(a == b);
     const std::vector<std::int64_t> wide(labels.begin(), labels.end());
-    const T c = net.train_step(x, wide.data(), ce, T(0.05));
-    const T d = ce_twin.forward(twin.forward(x), labels);
+    const T c = step % 3 == 0 ? net.train_step(x, wide.data(), ce, T(0.05))  // labels as SPEC's int vector too
+                : step % 3 == 1 ? net.train_step(x, labels, ce, T(0.05))
+                                : net.train_step(x, wide, ce, T(0.05));
+    const T d = step % 2 ? ce_twin.forward(twin.forward(x), labels) : ce_twin.forward(twin.forward(x), wide);
     twin.backward(ce_twin.backward());
     twin.step(T(0.05));
     CHECK(c == d);
@@ -96,7 +101,13 @@ void check_errors_change_nothing() {
   CHECK_THROWS(net.train_step(x, MatrixView<const T>(wrong_target), mse, T(0.1)), ShapeError);
   const std::int64_t bad_labels[4] = {0, 1, 3, 0};
   CHECK_THROWS_WITH(net.train_step(x, bad_labels, ce, T(0.1)), std::invalid_argument, "out of range");
+  CHECK_THROWS_WITH(net.train_step(x, std::vector<int>{0, 1, 2}, ce, T(0.1)), ShapeError, "expected 4 labels, got 3");
+  CHECK_THROWS_WITH(net.train_step(x, std::vector<std::int64_t>{0, 1, -1, 2}, ce, T(0.1)), std::invalid_argument,
+                    "label -1 at index 2");
   CHECK(all_parameters(net) == params);
+  Matrix<T> y(4, 3);
+  CHECK_THROWS_WITH(net.predict(x, Matrix<T>(4, 2).view()), ShapeError, "expected output of shape (4, 3), got (4, 2)");
+  CHECK_THROWS_WITH(net.predict(matrix<T>(4, 6, 1), y.view()), ShapeError, "expected input");
   CHECK_THROWS_WITH(Sequential<T>().add(Dense<T>(5, 8, 0)).add(ReLU<T>()).add(Dense<T>(7, 2, 0)), ShapeError,
                     "expects 7 input features");
   CHECK_THROWS(net[net.size()], std::out_of_range);
@@ -142,6 +153,47 @@ TEST(sequential_matches_layer_by_layer) {
 TEST(train_step_is_the_composed_step) {
   check_train_step_is_the_composed_step<float>();
   check_train_step_is_the_composed_step<double>();
+}
+
+// predict(x, y) writes into the caller's y: threads sharing one network each get their own
+// results (the view predict(x) returns is overwritten by the next call from any thread).
+TEST(predict_into_the_callers_matrix_serves_threads_sharing_a_network) {
+  Sequential<float> net = small_net<float>();
+  std::vector<Matrix<float>> inputs, wanted;
+  for (int k = 0; k < 8; ++k) {
+    inputs.push_back(matrix<float>(1 + k % 3, 5, 60 + k));
+    wanted.push_back(net.predict(inputs.back()));  // a Matrix kept from the returned view
+  }
+  const Matrix<float> kept = net.predict(inputs[0]);
+  net.predict(inputs[1]);
+  CHECK(kept.rows() == wanted[0].rows() && same_bits(kept.data(), wanted[0].data(), std::size_t(kept.size())));
+  std::atomic<int> wrong{0};
+  const auto work = [&](int first) {
+    for (int call = 0; call < 3000; ++call) {
+      const int k = (first + call) % 8;
+      Matrix<float> y(inputs[std::size_t(k)].rows(), 3);
+      net.predict(inputs[std::size_t(k)], y.view());
+      if (!same_bits(y.data(), wanted[std::size_t(k)].data(), std::size_t(y.size()))) ++wrong;
+    }
+  };
+  std::thread other(work, 3);
+  work(0);
+  other.join();
+  CHECK(wrong == 0);
+  Sequential<float> empty;  // no layers: y is a copy of x
+  Matrix<float> y(2, 5);
+  empty.predict(inputs[1], y.view());
+  CHECK(same_bits(y.data(), inputs[1].data(), std::size_t(y.size())));
+}
+
+TEST(a_named_layer_is_copied_into_the_network_and_a_shared_pointer_is_not) {
+  Dense<float> named(3, 2, 1);
+  auto shared = std::make_shared<Dense<float>>(2, 2, 2);
+  Sequential<float> net;
+  net.add(named).add(shared);
+  CHECK(&net[0] != &named && &net[1] == shared.get());
+  named.weight()(0, 0) += 1.0f;  // the copy in the network is its own
+  CHECK(dynamic_cast<Dense<float>&>(net[0]).weight()(0, 0) != named.weight()(0, 0));
 }
 
 TEST(sequential_errors_change_nothing) {

@@ -34,16 +34,21 @@ class MSELoss : public Lockable {
 template <typename T>
 class SoftmaxCrossEntropyLoss : public Lockable {
  public:
-  // labels points to logits.rows() values; out-of-range labels throw std::invalid_argument.
+  // labels points to logits.rows() values, or is a vector of that many (else ShapeError);
+  // out-of-range labels throw std::invalid_argument.
   T forward(MatrixView<const T> logits, const std::int64_t* labels);
   T forward(MatrixView<const T> logits, const std::vector<int>& labels);
+  T forward(MatrixView<const T> logits, const std::vector<std::int64_t>& labels);
   T forward(MatrixView<const T> logits, MatrixView<const T> target_probabilities);
   void backward(MatrixView<T> grad) const;
   Matrix<T> backward() const;
   static void check(index_t rows, index_t classes, const std::int64_t* labels);
+  static void check(index_t rows, index_t classes, const std::vector<int>& labels);
+  static void check(index_t rows, index_t classes, const std::vector<std::int64_t>& labels);
   static void check(index_t rows, index_t classes, MatrixView<const T> target_probabilities);
 
  private:
+  T forward_labels(MatrixView<const T> logits);  // the labels checked and copied into labels_
   Matrix<T> probs_, soft_target_;
   std::vector<std::int64_t> labels_;
   bool soft_ = false, ready_ = false;

@@ -65,6 +65,10 @@ class Matrix {
  public:
   Matrix() = default;
   Matrix(index_t rows, index_t cols) : storage_(static_cast<std::size_t>(checked_size(rows, cols))), rows_(rows), cols_(cols) {}
+  // A copy of a view's values: Matrix<float> kept = net.predict(x);
+  template <typename U, typename = std::enable_if_t<std::is_same_v<std::remove_const_t<U>, T>>>
+  Matrix(MatrixView<U> view)  // NOLINT: implicit on purpose, as a copy of what the view shows
+      : storage_(view.data(), view.data() + view.size()), rows_(view.rows()), cols_(view.cols()) {}
 
   // Changes the shape; keeps the allocation when it is large enough (contents unspecified).
   void resize(index_t rows, index_t cols) {

@@ -18,12 +18,17 @@ namespace densenn {
 // forward, backward, step and predict allocate nothing. Copies of a Sequential share their layers.
 //
 // The views that forward, predict and backward return point into the network's buffers: they
-// stay valid until the next call of the same method (copy them to keep them).
+// stay valid until the next call of the same method, from any thread (copy them to keep them:
+// Matrix<T> kept = net.predict(x)). Calls on one network from several threads run one after
+// another; threads that predict with one shared network should use predict(x, y), which writes
+// into their own y, or a FrozenNet (see frozen.hpp), or a copy each.
 template <typename T>
 class Sequential : public Lockable {
  public:
-  // Appends a layer (moved in). Dense sizes must chain, across activations too: a Dense whose
-  // in_features differs from the width reaching it throws ShapeError and nothing is added.
+  // Appends a layer: a temporary or std::move(layer) is moved in, a named layer is copied (the
+  // network then holds its own; to keep using the very object, pass a std::shared_ptr). Dense
+  // sizes must chain, across activations too: a Dense whose in_features differs from the width
+  // reaching it throws ShapeError and nothing is added.
   template <typename L, typename = std::enable_if_t<std::is_base_of_v<Layer<T>, std::decay_t<L>>>>
   Sequential& add(L&& layer) {
     return add(std::make_shared<std::decay_t<L>>(std::forward<L>(layer)));
@@ -44,6 +49,9 @@ class Sequential : public Lockable {
   MatrixView<const T> forward(MatrixView<const T> x);
   // Forward without training state: gradients and a later backward are unaffected.
   MatrixView<const T> predict(MatrixView<const T> x);
+  // The same, written into y (x.rows(), output width) before the call returns, so that several
+  // threads may share the network; throws ShapeError for another shape of y, writing nothing.
+  void predict(MatrixView<const T> x, MatrixView<T> y);
   // Backpropagates dy = dE/doutput (the last forward's output shape) through every layer,
   // overwriting their gradients, and returns dE/dx. With need_input_grad = false the first
   // layer's dE/dx is not computed (it is a quarter of the work of a typical MLP) and the
