@@ -248,3 +248,17 @@ TEST(seeded_init_is_reproducible_and_bounded) {
   check_init<float>();
   check_init<double>();
 }
+
+// A const Dense is readable: its weights, bias, gradients and flat buffers, as const views.
+TEST(a_const_dense_layer_reads_its_parameters) {
+  Dense<float> layer(3, 2, 4);
+  layer.weight()(1, 2) = 0.5f;
+  layer.bias()[1] = -0.25f;
+  const Dense<float>& read = layer;
+  static_assert(std::is_same_v<decltype(read.weight()), MatrixView<const float>>);
+  static_assert(std::is_same_v<decltype(read.bias()), const float*>);
+  CHECK(read.weight()(1, 2) == 0.5f && read.bias()[1] == -0.25f);
+  CHECK(read.weight().data() == layer.weight().data() && read.grad_weight().data() == layer.grad_weight().data());
+  CHECK(read.grad_bias() == layer.grad_bias() && &read.parameters() == &layer.parameters());
+  CHECK(read.parameters().size() == 8 && read.gradients().size() == 8);
+}

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "densenn/lockable.hpp"
@@ -32,6 +33,8 @@ namespace densenn {
 // callers that share it (Sequential and the Python bindings take it).
 template <typename T>
 class Layer : public Lockable {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "densenn computes in float or double");
+
  public:
   virtual ~Layer() = default;
 
@@ -90,12 +93,18 @@ class Dense final : public Layer<T> {
 
   MatrixView<T> weight() { return {params_.data(), out_, in_}; }
   MatrixView<T> grad_weight() { return {grads_.data(), out_, in_}; }
+  MatrixView<const T> weight() const { return {params_.data(), out_, in_}; }
+  MatrixView<const T> grad_weight() const { return {grads_.data(), out_, in_}; }
   // (out_features) pointers; null without bias.
   T* bias() { return has_bias_ ? params_.data() + out_ * in_ : nullptr; }
   T* grad_bias() { return has_bias_ ? grads_.data() + out_ * in_ : nullptr; }
+  const T* bias() const { return has_bias_ ? params_.data() + out_ * in_ : nullptr; }
+  const T* grad_bias() const { return has_bias_ ? grads_.data() + out_ * in_ : nullptr; }
   // The flat parameter and gradient buffers, [W | b].
   std::vector<T>& parameters() { return params_; }
   std::vector<T>& gradients() { return grads_; }
+  const std::vector<T>& parameters() const { return params_; }
+  const std::vector<T>& gradients() const { return grads_; }
 
   index_t output_cols(index_t in) const override;
   index_t input_cols(index_t) const override { return in_; }
