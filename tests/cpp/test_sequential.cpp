@@ -221,6 +221,22 @@ class WrongTanh final : public Layer<double> {
   Tanh<double> tanh_;
 };
 
+// y = -x, a float layer of one's own.
+class Negate final : public Layer<float> {
+ public:
+  index_t output_cols(index_t in) const override { return in; }
+  index_t input_cols(index_t out) const override { return out; }
+  void forward(MatrixView<float> y, MatrixView<const float> x, bool) override {
+    for (index_t k = 0; k < x.size(); ++k) y.data()[k] = -x.data()[k];
+  }
+  void backward(MatrixView<float> dx, MatrixView<const float> dy) override {
+    for (index_t k = 0; k < dy.size(); ++k) dx.data()[k] = -dy.data()[k];
+  }
+  std::string kind() const override { return "negate"; }
+  using Layer<float>::forward;
+  using Layer<float>::backward;
+};
+
 TEST(gradcheck_agrees_and_catches_a_wrong_gradient) {
   Sequential<float> net = small_net<float>();
   const auto x = matrix<float>(4, 5, 41), target = matrix<float>(4, 3, 42);
@@ -248,4 +264,11 @@ TEST(gradcheck_agrees_and_catches_a_wrong_gradient) {
   CHECK(errors[0].first == "0.weight" && errors[0].second > 1e-3);  // below the wrong layer: caught
   CHECK(errors[2].first == "2.weight" && errors[2].second < 1e-7);  // above it: still right
   CHECK(all_parameters(wrong) == params);
+
+  // A float network with a layer of one's own cannot be widened through its model file: the
+  // message says to check a double network instead.
+  Sequential<float> own;
+  own.add(Dense<float>(5, 3, 1)).add(std::make_shared<Negate>());
+  CHECK_THROWS_WITH(gradcheck<MSELoss>(own, x, matrix<float>(4, 3, 43)), std::invalid_argument,
+                    "check a Sequential<double> of the same layers instead");
 }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -76,7 +77,16 @@ std::vector<std::pair<std::string, double>> gradcheck(Sequential<double>& net, M
 template <template <typename> class Loss, typename Target>
 std::vector<std::pair<std::string, double>> gradcheck(const Sequential<float>& net, MatrixView<const float> x,
                                                       const Target& target, double eps = 1e-6) {
-  Sequential<double> copy = from_safetensors<double>(to_safetensors(net), /*verify=*/false);
+  const auto file = [&] {
+    try {
+      return to_safetensors(net);
+    } catch (const std::invalid_argument& e) {  // a layer of one's own: say what to do instead
+      throw std::invalid_argument(std::string("gradcheck: a float network is checked on a double copy made "
+                                              "through its model file, which the network cannot be written to (") +
+                                  e.what() + "); check a Sequential<double> of the same layers instead");
+    }
+  }();
+  Sequential<double> copy = from_safetensors<double>(file, /*verify=*/false);
   const Matrix<double> x64 = widen(x);
   if constexpr (std::is_convertible_v<const Target&, MatrixView<const float>>) {  // Matrix<float> too
     const Matrix<double> t64 = widen(MatrixView<const float>(target));
