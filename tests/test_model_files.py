@@ -214,3 +214,64 @@ def test_a_bytes_path_saves_and_loads(tmp_path):
     assert loaded[0].weight.tobytes() == model[0].weight.tobytes()
     with pytest.raises(ValueError, match="null byte"):
         dn.load(path + b"\0ignored")
+
+
+def test_conversions_refuse_modules_and_layers_that_compute_in_their_own_way(torch):
+    # A subclass with its own forward (or a forward hook) computes something else than its base
+    # class: converting it as the base would silently change the model.
+    nn = torch.nn
+
+    class Residual(nn.Sequential):
+        def forward(self, x):
+            return x + super().forward(x)
+
+    class Tripled(nn.Linear):
+        def forward(self, x):
+            return 3 * super().forward(x)
+
+    class Steeper(nn.LeakyReLU):
+        def forward(self, x):
+            return 2 * super().forward(x)
+
+    hooked = nn.Linear(3, 3)
+    hooked.register_forward_hook(lambda module, args, out: out + 1)
+    for module in (Residual(nn.Tanh(), nn.Linear(3, 3)), Tripled(3, 3), Steeper(), hooked):
+        with pytest.raises(TypeError, match="no densenn counterpart"):
+            dn.from_torch(nn.Sequential(nn.Linear(3, 3), module))
+    with pytest.raises(TypeError, match="torch's own forward"):
+        dn.from_torch(Residual(nn.Linear(3, 3)))
+
+    class Named(nn.Sequential):  # a subclass that keeps torch's forward converts
+        pass
+
+    assert len(dn.from_torch(nn.Sequential(Named(nn.Linear(3, 3), nn.ReLU())))[0]) == 2
+
+    class Scaled(dn.Dense):
+        def forward(self, x):
+            return 3 * super().forward(x)
+
+    class Plain(dn.Dense):  # no computation of its own: still a Dense for torch
+        pass
+
+    with pytest.raises(TypeError, match="no torch.nn counterpart"):
+        dn.Sequential(Scaled(3, 2, seed=0)).to_torch()
+    model = dn.Sequential(Plain(3, 2, seed=0))
+    x = np.ones((2, 3), np.float32)
+    np.testing.assert_array_equal(model.to_torch()(torch.from_numpy(x)).detach().numpy(), model.predict(x))
+
+
+def test_half_precision_torch_modules_convert_in_float32(torch):
+    for dtype in (torch.float16, torch.bfloat16):
+        module = torch.nn.Sequential(torch.nn.Linear(3, 2, dtype=dtype))
+        model = dn.from_torch(module)
+        assert model.dtype == np.float32
+        np.testing.assert_array_equal(model[0].weight, module[0].weight.detach().float().numpy())
+
+
+def test_saving_says_why_a_model_cannot_be_saved(tmp_path):
+    nested = dn.Sequential(dn.Sequential(dn.Dense(2, 3, seed=0)), dn.ReLU())
+    with pytest.raises(TypeError, match="layer 0 is a nested Sequential"):
+        nested.save(tmp_path / "m.safetensors")
+    with pytest.raises(TypeError, match="no Dense layer"):
+        dn.Sequential(dn.ReLU()).save(tmp_path / "m.safetensors")
+    assert not (tmp_path / "m.safetensors").exists()

@@ -34,8 +34,22 @@ def _file_path(path) -> str:
 def save(model, path) -> None:
     """Writes ``model`` (a Sequential of Dense layers and built-in activations) to a .safetensors file."""
     if model.dtype is None or model._core is None:
-        raise TypeError("only a Sequential of Dense layers and densenn's activations can be saved")
+        raise TypeError(f"this model cannot be saved: {_unsavable(model)}")
     _core.save_model([layer._impl_for(model.dtype) for layer in model._runners], _file_path(path))
+
+
+def _unsavable(model) -> str:
+    """Why ``model`` cannot be written to a model file."""
+    from .sequential import Sequential
+
+    for i, layer in enumerate(model):
+        if isinstance(layer, Sequential):
+            return f"layer {i} is a nested Sequential, which model files cannot hold (flatten the model)"
+        if type(layer) not in (Dense, LeakyReLU, *_ACTIVATIONS.values()):
+            return (
+                f"layer {i} ({type(layer).__name__}) is not one of densenn's layers, which alone can be saved"
+            )
+    return "it has no Dense layer"
 
 
 def load(path, *, verify: bool = True):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .layers import Dense, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from .layers import Dense, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh, _densenn_method
 
 
 def to_torch(model):
@@ -24,6 +24,11 @@ def _to_torch(model, dtype):
 
     modules = []
     for layer in model:
+        if not (_densenn_method(layer, "forward") and _densenn_method(layer, "backward")):
+            raise TypeError(
+                f"{type(layer).__name__} has no torch.nn counterpart: it computes with a forward or "
+                "backward of its own"
+            )
         if isinstance(layer, Sequential):
             modules.append(_to_torch(layer, dtype))
         elif isinstance(layer, Dense):
@@ -57,28 +62,38 @@ def from_torch(module):
 
     from .sequential import Sequential
 
-    if not isinstance(module, nn.Sequential):
-        raise TypeError(f"expected a torch.nn.Sequential, got {type(module).__name__}")
+    if not _stock(module, nn.Sequential):
+        raise TypeError(
+            f"expected a torch.nn.Sequential (with torch's own forward), got {type(module).__name__}"
+        )
     dtypes = {p.dtype for p in module.parameters()}
     if len(dtypes) > 1:
         raise ValueError(f"the module mixes dtypes {sorted(map(str, dtypes))}")
-    dtype = np.float64 if dtypes == {torch.float64} else np.float32
+    dtype = np.float64 if dtypes == {torch.float64} else np.float32  # float16 and bfloat16 widen
+    torch_dtype = torch.float64 if dtype is np.float64 else torch.float32
     layers = []
     for index, m in enumerate(module):
-        if isinstance(m, nn.Sequential):
+        if _stock(m, nn.Sequential):
             layers.append(from_torch(m))
-        elif isinstance(m, nn.Linear):
+        elif _stock(m, nn.Linear):
             dense = Dense(m.in_features, m.out_features, bias=m.bias is not None, dtype=dtype, init="zeros")
-            dense.weight[...] = m.weight.detach().cpu().numpy()
+            dense.weight[...] = m.weight.detach().cpu().to(torch_dtype).numpy()
             if m.bias is not None:
-                dense.bias[...] = m.bias.detach().cpu().numpy()
+                dense.bias[...] = m.bias.detach().cpu().to(torch_dtype).numpy()
             layers.append(dense)
-        elif isinstance(m, nn.LeakyReLU):
+        elif _stock(m, nn.LeakyReLU):
             layers.append(LeakyReLU(m.negative_slope))
-        elif isinstance(m, nn.Softmax) and m.dim in (-1, 1, None):
+        elif _stock(m, nn.Softmax) and m.dim in (-1, 1, None):
             layers.append(Softmax())
-        elif type(m) in (nn.ReLU, nn.Sigmoid, nn.Tanh):
+        elif type(m) in (nn.ReLU, nn.Sigmoid, nn.Tanh) and _stock(m, type(m)):
             layers.append({nn.ReLU: ReLU, nn.Sigmoid: Sigmoid, nn.Tanh: Tanh}[type(m)]())
         else:
             raise TypeError(f"module {index} ({m!r}) has no densenn counterpart")
     return Sequential(*layers)
+
+
+def _stock(module, kind) -> bool:
+    """Whether ``module`` computes exactly as torch's ``kind`` does: an instance whose forward is
+    torch's own (not a subclass's), without hooks that would change what it computes."""
+    hooks = (module._forward_hooks, module._forward_pre_hooks) if hasattr(module, "_forward_hooks") else ()
+    return isinstance(module, kind) and type(module).forward is kind.forward and not any(hooks)
