@@ -315,6 +315,26 @@ def test_train_reports_bad_npz_and_files(tmp_path, capsys):
         assert message in err and err.count("\n") == 1, err
     assert main(["train", str(tmp_path / "noy.npz"), "--out", str(tmp_path / "no" / "m.safetensors")]) == 2
     assert "cannot save the model to" in capsys.readouterr().err
+    (tmp_path / "folder").mkdir()  # an existing folder as the model file: refused before training
+    assert main(["train", str(tmp_path / "noy.npz"), "--out", str(tmp_path / "folder")]) == 2
+    assert "it is a folder" in capsys.readouterr().err
+
+
+def test_ctrl_c_ends_a_command_with_one_line_and_status_130(monkeypatch, capsys):
+    from densenn import cli
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    original = cli.add_parser
+
+    def add_parser(commands):  # the train command, with a handler that is interrupted
+        original(commands)
+        commands.choices["train"].set_defaults(func=interrupted)
+
+    monkeypatch.setattr(cli, "add_parser", add_parser)
+    assert main(["train", "data.csv"]) == 130
+    assert capsys.readouterr().err == "densenn: interrupted\n"
 
 
 def test_predict_reports_bad_models_and_data(tmp_path, capsys):

@@ -32,7 +32,11 @@ def main(argv=None) -> int:
     if not hasattr(args, "func"):
         parser.print_help()
         return 0
-    return args.func(args)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:  # Ctrl-C: a line, not a traceback, and the shell's usual status
+        print("densenn: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -152,6 +152,10 @@ def train(
     folder = os.path.dirname(os.path.abspath(os.fspath(out)))
     if not os.path.isdir(folder):  # found now, not after a long training
         raise ValueError(f"cannot save the model to {os.fspath(out)}: no folder {folder}")
+    if os.path.isdir(os.fspath(out)):
+        raise ValueError(
+            f"cannot save the model to {os.fspath(out)}: it is a folder (give a file name in it)"
+        )
     dataset = training_data(data, target, task)
     x, y = dataset.x, dataset.y
     detected, why = detect_task(y)
