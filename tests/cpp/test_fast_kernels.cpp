@@ -138,7 +138,7 @@ TEST(fast_dense_kernels_match_naive_at_every_simd_level) {
       {241, 9, 7}, {7, 9, 241}, {3, 513, 17}, {3, 17, 513}, {3, 17, 257},
       // large enough to be split over threads (A packed once for all of them): one and several
       // k blocks and row blocks, a last sliver of A partly filled
-      {64, 300, 70}, {250, 300, 70}, {13, 600, 130}};
+      {128, 300, 70}, {250, 300, 70}, {26, 600, 140}};
   for (const auto& s : shapes) {
     check_shape<float>(s[0], s[1], s[2]);
     check_shape<double>(s[0], s[1], s[2]);
@@ -196,7 +196,7 @@ std::vector<T> outputs(int threads, index_t batch, index_t in, index_t out) {
 template <typename T>
 void check_thread_counts() {
   // Split by columns, by rows, a single row (the dot-product path), and uneven panel counts.
-  const index_t shapes[][3] = {{64, 300, 70}, {300, 70, 64}, {1, 1024, 1000}, {2, 777, 1023}, {97, 513, 129}};
+  const index_t shapes[][3] = {{128, 300, 70}, {600, 70, 64}, {1, 2048, 1100}, {2, 1100, 1023}, {97, 513, 129}};
   for (SimdLevel level : available_levels()) {
     dn::detail::set_simd_level(level);
     for (const auto& s : shapes) {
@@ -219,12 +219,12 @@ TEST(fast_kernels_bitwise_identical_for_any_thread_count) {
   dn::set_num_threads(saved);
 }
 
-// The elementwise kernels, the bias gradient and the losses over 300000 values (enough to be split
+// The elementwise kernels, the bias gradient and the losses over 600000 values (enough to be split
 // over threads), concatenated, with `threads` threads.
 template <typename T>
 std::vector<T> elementwise_outputs(int threads) {
   dn::set_num_threads(threads);
-  const index_t rows = 600, cols = 500, n = rows * cols;
+  const index_t rows = 600, cols = 1000, n = rows * cols;
   const auto x = naive::values<T>(n, 12), dy = naive::values<T>(n, 13), y = naive::values<T>(n, 14);
   std::vector<T> all;
   std::vector<T> out(n);
