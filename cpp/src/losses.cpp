@@ -73,7 +73,7 @@ Matrix<T> MSELoss<T>::backward() const {
 // ---- SoftmaxCrossEntropyLoss --------------------------------------------------------------------
 
 namespace {
-// Labels given as a vector: one per row of the logits, each in [0, classes).
+// `count` labels, which must be one per row of the logits, each in [0, classes).
 template <typename Label>
 void check_labels(index_t rows, index_t classes, const Label* labels, index_t count) {
   if (count != rows)

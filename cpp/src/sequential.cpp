@@ -173,15 +173,13 @@ MatrixView<const T> Sequential<T>::forward_unlocked(MatrixView<const T> x) {
 
 template <typename T>
 MatrixView<const T> Sequential<T>::predict(MatrixView<const T> x) {
-  // A network of Dense layers (and ReLUs fused into them) predicts without touching its ReLU
-  // objects: their mutexes, a tenth of a small network's latency, are not taken.
-  LayersLocked locked(dense_stack_ ? dense_mutexes_ : layer_mutexes_);
+  LayersLocked locked(predict_mutexes());
   return run(x, false, predict_outputs_);
 }
 
 template <typename T>
 void Sequential<T>::predict(MatrixView<const T> x, MatrixView<T> y) {
-  LayersLocked locked(dense_stack_ ? dense_mutexes_ : layer_mutexes_);
+  LayersLocked locked(predict_mutexes());
   const index_t cols = output_cols(x.cols());
   if (y.rows() != x.rows() || y.cols() != cols)
     throw ShapeError("Sequential::predict: expected output of shape " + shape_string(x.rows(), cols) + ", got " +
