@@ -40,12 +40,12 @@ def save(model, path) -> None:
 
 def _unsavable(model) -> str:
     """Why ``model`` cannot be written to a model file."""
-    from .sequential import Sequential
+    from .sequential import _BUILT_IN_LAYERS, Sequential
 
     for i, layer in enumerate(model):
         if isinstance(layer, Sequential):
             return f"layer {i} is a nested Sequential, which model files cannot hold (flatten the model)"
-        if type(layer) not in (Dense, LeakyReLU, *_ACTIVATIONS.values()):
+        if type(layer) not in _BUILT_IN_LAYERS:
             return (
                 f"layer {i} ({type(layer).__name__}) is not one of densenn's layers, which alone can be saved"
             )

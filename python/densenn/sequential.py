@@ -179,9 +179,8 @@ class Sequential:
                         "model's forward (it is shared with another model, or was called directly), so it "
                         "holds another input: call forward again"
                     )
-                if _densenn_method(
-                    layer, "backward"
-                ):  # what densenn's backward would raise; one's own raises itself
+                # What densenn's backward would raise; a backward of one's own raises itself.
+                if _densenn_method(layer, "backward"):
                     layer._check_backward(shape)
         saved = []  # the gradients overwritten so far, put back if a later layer raises
         try:

@@ -95,5 +95,9 @@ def from_torch(module):
 def _stock(module, kind) -> bool:
     """Whether ``module`` computes exactly as torch's ``kind`` does: an instance whose forward is
     torch's own (not a subclass's), without hooks that would change what it computes."""
-    hooks = (module._forward_hooks, module._forward_pre_hooks) if hasattr(module, "_forward_hooks") else ()
-    return isinstance(module, kind) and type(module).forward is kind.forward and not any(hooks)
+    return (
+        isinstance(module, kind)
+        and type(module).forward is kind.forward
+        and not module._forward_hooks
+        and not module._forward_pre_hooks
+    )
